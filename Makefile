@@ -1,0 +1,77 @@
+# Daily loop: make up | test | fmt | lint | typecheck | bench | proto | lock
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROTO_SRC := $(wildcard proto/zuhur/v1/*.proto)
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
+.PHONY: help venv up test test-unit test-integration lint fmt typecheck proto proto-check \
+        compose-check bench load lock clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
+	echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zuhur-dev.pth
+	echo "$(CURDIR)/proto" >> $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zuhur-dev.pth
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv from requirements.lock
+
+up: $(STAMP)  ## run redis, simulation, fitting and gateway on loopback (Ctrl-C stops all)
+	$(VENV)/bin/honcho -f deploy/local/Procfile -d $(CURDIR) start
+
+test: $(STAMP) proto-check lint typecheck compose-check  ## everything CI runs
+	$(PY) -m pytest
+
+test-unit: $(STAMP)  ## tests that start no processes
+	$(PY) -m pytest -m "not integration"
+
+test-integration: $(STAMP)  ## tests against the real processes
+	$(PY) -m pytest -m integration
+
+lint: $(STAMP)  ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(STAMP)  ## format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: $(STAMP)  ## mypy on our packages
+	$(VENV)/bin/mypy
+
+proto: $(STAMP)  ## regenerate Python code (+ .pyi stubs) from proto/
+	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto \
+	    --grpc_python_out=proto $(PROTO_SRC)
+
+proto-check: $(STAMP)  ## fail when generated code is stale
+	@tmp=$$(mktemp -d) && \
+	$(PY) -m grpc_tools.protoc -I proto --python_out=$$tmp --pyi_out=$$tmp \
+	    --grpc_python_out=$$tmp $(PROTO_SRC) && \
+	for f in $$(cd $$tmp && find . -type f); do \
+	    cmp -s $$tmp/$$f proto/$$f || { echo "stale generated code: proto/$$f (run make proto)"; exit 1; }; \
+	done && \
+	for f in $$(cd proto && find . -name '*_pb2*.py*'); do \
+	    test -f $$tmp/$$f || { echo "generated file without a proto: proto/$$f"; exit 1; }; \
+	done && rm -rf $$tmp && echo "generated code is up to date"
+
+compose-check: $(STAMP)  ## validate docker-compose.yml against the Compose Specification schema
+	$(PY) -m deploy.compose_check docker-compose.yml
+
+bench: $(STAMP)  ## speed benchmarks with peers measured in the same run
+	$(PY) -m tests.bench.bench_percolation
+	$(PY) -m tests.bench.bench_chinchilla
+
+load: $(STAMP)  ## bounded load test of the simulation engine (see README)
+	$(PY) -m deploy.loadgen --requests 200 --concurrency 4
+
+lock:  ## re-pin requirements.lock from requirements.in
+	uv pip compile requirements.in -o requirements.lock --python-version 3.11 -q
+
+clean:
+	rm -rf $(VENV) .numba_cache .mypy_cache .ruff_cache .pytest_cache

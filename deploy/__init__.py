@@ -1,0 +1,1 @@
+"""Deployment: containers, Kubernetes, Prometheus, and the local launcher."""

@@ -1,0 +1,1 @@
+"""The local stack without Docker: honcho runs deploy/local/Procfile."""

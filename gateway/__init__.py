@@ -1,0 +1,1 @@
+"""The HTTP/JSON gateway: validates JSON, calls the gRPC services, caches, maps errors."""

@@ -1,0 +1,43 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway.core.clients import FITTING, SIMULATION
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The gateway process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when both services are SERVING; Redis down is reported as degraded, not fatal."""
+    upstreams, cache = request.app.state.upstreams, request.app.state.cache
+    sim, fit, redis_ok = await asyncio.gather(
+        upstreams.serving(SIMULATION), upstreams.serving(FITTING), cache.ping()
+    )
+    checks: dict[str, Any] = {
+        "simulation": "serving" if sim else "unavailable",
+        "fitting": "serving" if fit else "unavailable",
+        "redis": "ok" if redis_ok else "unavailable",
+    }
+    ready = sim and fit
+    status = "ready" if ready and redis_ok else ("degraded" if ready else "unavailable")
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,130 @@
+"""The result cache in Redis: deterministic keys, TTLs, single flight, and never a failure.
+
+Key ``zuhur:v{schema}:{engine_version}:{sha256(method, request bytes)}``; values are the
+response JSON. Any Redis error is logged, counted and treated as a miss, and Redis is then
+skipped for a short back-off so a dead Redis costs no latency per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+import time
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from gateway.core.config import Settings
+from gateway.core.metrics import CACHE_ERRORS
+
+log = logging.getLogger(__name__)
+CacheStatus = Literal["HIT", "MISS", "BYPASS"]
+
+# Compare-and-delete: release a single-flight lock only if we still own it.
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+
+
+def cache_key(schema: int, engine_version: str, method: str, request_bytes: bytes) -> str:
+    """The Redis key of one request: method and deterministic request bytes, hashed."""
+    digest = hashlib.sha256(method.encode() + b"\0" + request_bytes).hexdigest()
+    return f"zuhur:v{schema}:{engine_version}:{digest}"
+
+
+class ResultCache:
+    """Redis-backed cache that degrades to 'unavailable' instead of raising."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client = aioredis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+            health_check_interval=30,
+            retry_on_timeout=False,
+        )
+        self._down_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        """False while backing off after a Redis error."""
+        return time.monotonic() >= self._down_until
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        CACHE_ERRORS.labels(operation).inc()
+        log.warning("redis %s failed (%s); treating as a miss", operation, exc)
+        self._down_until = time.monotonic() + self.settings.redis_backoff_seconds
+
+    async def ping(self) -> bool:
+        """Whether Redis answers now (used by /readyz; also ends a back-off early)."""
+        try:
+            ok = bool(await self.client.ping())
+        except (RedisError, OSError) as exc:
+            self._failed("ping", exc)
+            return False
+        self._down_until = 0.0
+        return ok
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        if not self.available:
+            return None
+        try:
+            raw = await self.client.get(key)
+        except (RedisError, OSError) as exc:
+            self._failed("get", exc)
+            return None
+        return None if raw is None else json.loads(raw)
+
+    async def set(self, key: str, value: dict[str, Any]) -> bool:
+        if not self.available:
+            return False
+        try:
+            await self.client.set(key, json.dumps(value), ex=self.settings.cache_ttl_seconds)
+        except (RedisError, OSError) as exc:
+            self._failed("set", exc)
+            return False
+        return True
+
+    async def acquire(self, key: str, ttl_seconds: float) -> str | None:
+        """Take the single-flight lock of ``key``; returns its token, or None if held/failed."""
+        if not self.available:
+            return None
+        token = secrets.token_hex(16)
+        try:
+            got = await self.client.set(f"{key}:lock", token, nx=True, px=int(ttl_seconds * 1000))
+        except (RedisError, OSError) as exc:
+            self._failed("lock", exc)
+            return None
+        return token if got else None
+
+    async def release(self, key: str, token: str) -> None:
+        try:
+            await self.client.eval(_RELEASE, 1, f"{key}:lock", token)
+        except (RedisError, OSError) as exc:
+            self._failed("unlock", exc)
+
+    async def wait_for(self, key: str, timeout: float) -> dict[str, Any] | None:
+        """Poll for a value another request is computing, up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while time.monotonic() < deadline and self.available:
+            value = await self.get(key)
+            if value is not None:
+                return value
+            try:
+                if not await self.client.exists(f"{key}:lock"):
+                    return None  # the other request finished (or failed) without storing
+            except (RedisError, OSError) as exc:
+                self._failed("exists", exc)
+                return None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
+        return None
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,104 @@
+"""One mapping from errors to HTTP problem details (RFC 9457), for every route."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+# gRPC status -> (HTTP status, title)
+_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: (422, "Invalid request"),
+    grpc.StatusCode.OUT_OF_RANGE: (422, "Invalid request"),
+    grpc.StatusCode.FAILED_PRECONDITION: (422, "Invalid request"),
+    grpc.StatusCode.NOT_FOUND: (404, "Not found"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "Service busy"),
+    grpc.StatusCode.UNAVAILABLE: (503, "Service unavailable"),
+    grpc.StatusCode.CANCELLED: (503, "Service unavailable"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "Deadline exceeded"),
+    grpc.StatusCode.UNIMPLEMENTED: (501, "Not implemented"),
+}
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem+json response; ``errors`` lists ``{field, message}`` per bad field."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def field_violations(error: grpc.aio.AioRpcError) -> list[dict[str, str]]:
+    """google.rpc.BadRequest field violations carried in the error's trailing metadata."""
+    for key, value in error.trailing_metadata() or ():
+        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:  # type: ignore[attr-defined]
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                bad = error_details_pb2.BadRequest()
+                if detail.Unpack(bad):
+                    return [
+                        {"field": v.field, "message": v.description} for v in bad.field_violations
+                    ]
+    return []
+
+
+def grpc_problem(error: grpc.aio.AioRpcError, service: str) -> JSONResponse:
+    code = error.code()
+    status, title = _HTTP.get(code, (502, "Upstream error"))
+    detail = error.details() or code.name
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+        detail = f"{service} is unavailable: {detail}"
+    return problem(status, title, detail, field_violations(error), grpc_code=code.name)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path")]
+    text = ""
+    for p in parts:
+        text += f"[{p}]" if isinstance(p, int) else (f".{p}" if text else str(p))
+    return text or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: request validation, gRPC errors, and anything unexpected."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "Invalid request", detail, errors)
+
+    @app.exception_handler(grpc.aio.AioRpcError)
+    async def _upstream(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
+        return grpc_problem(exc, request.scope.get("zuhur_service", "upstream service"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "Internal error", "internal error; see the gateway log")
+
+
+# OpenAPI documentation of the error responses every computing route can give.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": title, "content": {PROBLEM: {}}}
+    for code, title in (
+        (422, "Invalid request (the field is named)"),
+        (429, "Service busy; retry after Retry-After seconds"),
+        (503, "A service is unavailable"),
+        (504, "Deadline exceeded"),
+    )
+}

@@ -1,0 +1,132 @@
+"""JSON <-> protobuf for the gateway, with pydantic models derived from the proto contract.
+
+The proto is the single source of truth: request and response models (and so the OpenAPI
+schema) are generated from message descriptors, JSON keys are the proto field names, and
+64-bit integers stay JSON numbers (protobuf's own JSON mapping would turn them into strings).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+_SCALARS: dict[int, type] = {
+    FieldDescriptor.CPPTYPE_DOUBLE: float,
+    FieldDescriptor.CPPTYPE_FLOAT: float,
+    FieldDescriptor.CPPTYPE_INT32: int,
+    FieldDescriptor.CPPTYPE_INT64: int,
+    FieldDescriptor.CPPTYPE_UINT32: int,
+    FieldDescriptor.CPPTYPE_UINT64: int,
+    FieldDescriptor.CPPTYPE_BOOL: bool,
+    FieldDescriptor.CPPTYPE_STRING: str,
+}
+_UNSIGNED = (FieldDescriptor.CPPTYPE_UINT32, FieldDescriptor.CPPTYPE_UINT64)
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _field_type(field: FieldDescriptor, request: bool) -> Any:
+    if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
+        if _is_map(field):
+            value = field.message_type.fields_by_name["value"]
+            return dict[str, _field_type(value, request)]  # type: ignore[misc]
+        base: Any = model_for(field.message_type, request)
+    elif field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
+        base = str
+    else:
+        base = _SCALARS[field.cpp_type]
+        if base is float and not request:
+            base = float | None  # NaN and infinities travel as null
+    if field.is_repeated:
+        return list[base]  # type: ignore[valid-type]
+    return base
+
+
+@cache
+def model_for(descriptor: Descriptor, request: bool) -> type[BaseModel]:
+    """A pydantic model mirroring ``descriptor``; request models forbid unknown keys."""
+    fields: dict[str, Any] = {}
+    for field in descriptor.fields:
+        annotation = _field_type(field, request)
+        constraints: dict[str, Any] = {}
+        if field.cpp_type in _UNSIGNED:
+            constraints["ge"] = 0
+        if field.is_repeated or _is_map(field):
+            default: Any = Field(default_factory=list if not _is_map(field) else dict)
+        elif field.has_presence or not request:
+            annotation = annotation | None
+            default = Field(default=None, **constraints)
+        else:
+            default = Field(default=field.default_value, **constraints)
+        fields[field.name] = (annotation, default)
+    config = ConfigDict(extra="forbid" if request else "ignore")
+    suffix = "" if request else "Out"
+    return create_model(f"{descriptor.name}{suffix}", __config__=config, **fields)
+
+
+def _value_to_json(field: FieldDescriptor, value: Any) -> Any:
+    if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
+        return to_json(value)
+    if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
+        return field.enum_type.values_by_number[value].name
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(message: Message) -> dict[str, Any]:
+    """Plain JSON-able dict of ``message``: proto field names, numbers as numbers.
+
+    Unset optional fields and unset sub-messages are left out; non-finite floats become null.
+    """
+    out: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        if _is_map(field):
+            value_field = field.message_type.fields_by_name["value"]
+            out[field.name] = {k: _value_to_json(value_field, v) for k, v in value.items()}
+        elif field.is_repeated:
+            out[field.name] = [_value_to_json(field, v) for v in value]
+        elif field.has_presence and not message.HasField(field.name):
+            continue
+        else:
+            out[field.name] = _value_to_json(field, value)
+    return out
+
+
+def from_json(data: dict[str, Any], message_type: type[Message]) -> Message:
+    """Build ``message_type`` from a validated request dict (None means unset)."""
+    message = message_type()
+    _fill(message, data)
+    return message
+
+
+def _fill(message: Message, data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        if value is None:
+            continue
+        field = message.DESCRIPTOR.fields_by_name[name]
+        if _is_map(field):
+            target = getattr(message, name)
+            for k, v in value.items():
+                if field.message_type.fields_by_name["value"].message_type is not None:
+                    _fill(target[k], v)
+                else:
+                    target[k] = v
+        elif field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
+            if field.is_repeated:
+                for item in value:
+                    _fill(getattr(message, name).add(), item)
+            else:
+                _fill(getattr(message, name), value)
+        elif field.is_repeated:
+            getattr(message, name).extend(value)
+        else:
+            setattr(message, name, value)

@@ -1,0 +1,58 @@
+"""Assemble the FastAPI app: lifespan (channels, Redis), routers, error handlers, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from gateway.api.routes import fits, graphs, health
+from gateway.core import errors
+from gateway.core.cache import ResultCache
+from gateway.core.clients import Upstreams
+from gateway.core.config import Settings
+from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The gateway app; channels and the Redis client live exactly as long as the app."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.upstreams = Upstreams(settings)
+        app.state.cache = ResultCache(settings)
+        try:
+            yield
+        finally:
+            await app.state.upstreams.close()
+            await app.state.cache.close()
+
+    app = FastAPI(
+        title="Zuhur",
+        version="0.1.0",
+        summary="Simulate and fit emergence: giant components and emergent abilities.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(graphs.router)
+    app.include_router(fits.router)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
+        HTTP_DURATION.labels(request.method, template).observe(time.perf_counter() - start)
+        return response
+
+    return app

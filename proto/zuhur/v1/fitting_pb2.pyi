@@ -1,0 +1,148 @@
+from zuhur.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class FitPowerLawRequest(_message.Message):
+    __slots__ = ("x", "y", "offset", "sigma", "absolute_sigma", "predict_x", "bootstrap", "seed", "holdout_largest")
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    SIGMA_FIELD_NUMBER: _ClassVar[int]
+    ABSOLUTE_SIGMA_FIELD_NUMBER: _ClassVar[int]
+    PREDICT_X_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_LARGEST_FIELD_NUMBER: _ClassVar[int]
+    x: _containers.RepeatedScalarFieldContainer[float]
+    y: _containers.RepeatedScalarFieldContainer[float]
+    offset: bool
+    sigma: _containers.RepeatedScalarFieldContainer[float]
+    absolute_sigma: bool
+    predict_x: _containers.RepeatedScalarFieldContainer[float]
+    bootstrap: int
+    seed: int
+    holdout_largest: int
+    def __init__(self, x: _Optional[_Iterable[float]] = ..., y: _Optional[_Iterable[float]] = ..., offset: _Optional[bool] = ..., sigma: _Optional[_Iterable[float]] = ..., absolute_sigma: _Optional[bool] = ..., predict_x: _Optional[_Iterable[float]] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., holdout_largest: _Optional[int] = ...) -> None: ...
+
+class ParamEstimate(_message.Message):
+    __slots__ = ("value", "stderr", "ci95")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    CI95_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    stderr: float
+    ci95: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, value: _Optional[float] = ..., stderr: _Optional[float] = ..., ci95: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class Prediction(_message.Message):
+    __slots__ = ("x", "value", "ci95")
+    class XEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    X_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CI95_FIELD_NUMBER: _ClassVar[int]
+    x: _containers.ScalarMap[str, float]
+    value: float
+    ci95: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, x: _Optional[_Mapping[str, float]] = ..., value: _Optional[float] = ..., ci95: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class HoldoutReport(_message.Message):
+    __slots__ = ("k", "predictions", "observed", "rmse", "mean_abs_rel_error", "max_abs_rel_error", "covered")
+    K_FIELD_NUMBER: _ClassVar[int]
+    PREDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_FIELD_NUMBER: _ClassVar[int]
+    RMSE_FIELD_NUMBER: _ClassVar[int]
+    MEAN_ABS_REL_ERROR_FIELD_NUMBER: _ClassVar[int]
+    MAX_ABS_REL_ERROR_FIELD_NUMBER: _ClassVar[int]
+    COVERED_FIELD_NUMBER: _ClassVar[int]
+    k: int
+    predictions: _containers.RepeatedCompositeFieldContainer[Prediction]
+    observed: _containers.RepeatedScalarFieldContainer[float]
+    rmse: float
+    mean_abs_rel_error: float
+    max_abs_rel_error: float
+    covered: float
+    def __init__(self, k: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., observed: _Optional[_Iterable[float]] = ..., rmse: _Optional[float] = ..., mean_abs_rel_error: _Optional[float] = ..., max_abs_rel_error: _Optional[float] = ..., covered: _Optional[float] = ...) -> None: ...
+
+class ResidualSummary(_message.Message):
+    __slots__ = ("rmse", "max_abs", "mean")
+    RMSE_FIELD_NUMBER: _ClassVar[int]
+    MAX_ABS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    rmse: float
+    max_abs: float
+    mean: float
+    def __init__(self, rmse: _Optional[float] = ..., max_abs: _Optional[float] = ..., mean: _Optional[float] = ...) -> None: ...
+
+class FitResult(_message.Message):
+    __slots__ = ("model", "params", "r2", "aic", "bic", "n", "converged", "interval_method", "objective", "message", "residuals", "engine_version", "predictions", "extra", "derived", "holdout", "bootstrap", "bootstrap_failed", "seed")
+    class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: ParamEstimate
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ParamEstimate, _Mapping]] = ...) -> None: ...
+    class ExtraEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class DerivedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: ParamEstimate
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ParamEstimate, _Mapping]] = ...) -> None: ...
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    R2_FIELD_NUMBER: _ClassVar[int]
+    AIC_FIELD_NUMBER: _ClassVar[int]
+    BIC_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    CONVERGED_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_METHOD_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RESIDUALS_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    DERIVED_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    params: _containers.MessageMap[str, ParamEstimate]
+    r2: float
+    aic: float
+    bic: float
+    n: int
+    converged: bool
+    interval_method: str
+    objective: float
+    message: str
+    residuals: ResidualSummary
+    engine_version: str
+    predictions: _containers.RepeatedCompositeFieldContainer[Prediction]
+    extra: _containers.ScalarMap[str, float]
+    derived: _containers.MessageMap[str, ParamEstimate]
+    holdout: HoldoutReport
+    bootstrap: int
+    bootstrap_failed: int
+    seed: int
+    def __init__(self, model: _Optional[str] = ..., params: _Optional[_Mapping[str, ParamEstimate]] = ..., r2: _Optional[float] = ..., aic: _Optional[float] = ..., bic: _Optional[float] = ..., n: _Optional[int] = ..., converged: _Optional[bool] = ..., interval_method: _Optional[str] = ..., objective: _Optional[float] = ..., message: _Optional[str] = ..., residuals: _Optional[_Union[ResidualSummary, _Mapping]] = ..., engine_version: _Optional[str] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., extra: _Optional[_Mapping[str, float]] = ..., derived: _Optional[_Mapping[str, ParamEstimate]] = ..., holdout: _Optional[_Union[HoldoutReport, _Mapping]] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...

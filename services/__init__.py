@@ -1,0 +1,1 @@
+"""Zuhur back-end services: simulation (numba kernels) and fitting (numpy/scipy)."""

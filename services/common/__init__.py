@@ -1,0 +1,1 @@
+"""Plumbing shared by the gRPC services: errors, limits, server bootstrap, metrics."""

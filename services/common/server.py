@@ -1,0 +1,85 @@
+"""Start a Zuhur gRPC service: health, reflection, metrics, warm-up, graceful shutdown.
+
+Liveness (health service "") is SERVING as soon as the port is bound; readiness (the
+service's own name) turns SERVING only after warm-up, and back to NOT_SERVING on SIGTERM
+before the server drains in-flight calls for ``grace_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+from services.common.config import ServiceSettings
+from services.common.metrics import WARMUP_SECONDS
+from services.common.rpc import ServicerBase
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+async def serve(
+    settings: ServiceSettings,
+    servicer: ServicerBase,
+    register: Callable[[ServicerBase, grpc.aio.Server], None],
+    full_name: str,
+    warmup: Callable[[], None],
+) -> None:
+    """Run ``servicer`` until SIGTERM/SIGINT; ``full_name`` is its proto service name."""
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_connection_age_ms", settings.max_connection_age_ms),
+            ("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    register(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    address = f"{settings.host}:{settings.port}"
+    if server.add_insecure_port(address) == 0:
+        raise SystemExit(f"cannot bind {address}")
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set(full_name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    await server.start()
+    log.info("%s listening on %s (metrics on :%d)", full_name, address, settings.metrics_port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    started = time.perf_counter()
+    warm = loop.run_in_executor(servicer.executor, warmup)
+    done, _ = await asyncio.wait(
+        {warm, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+    )
+    if warm in done:
+        warm.result()
+        elapsed = time.perf_counter() - started
+        WARMUP_SECONDS.labels(full_name).set(elapsed)
+        await health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("%s warmed up in %.2f s: SERVING", full_name, elapsed)
+        await stop.wait()
+
+    log.info("%s shutting down (grace %.1f s)", full_name, settings.grace_seconds)
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(settings.grace_seconds)
+    servicer.close()

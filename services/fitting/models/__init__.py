@@ -1,0 +1,1 @@
+"""Fitted laws: power law, scaling laws (chinchilla, kaplan), broken power law, critical point."""

@@ -1,0 +1,19 @@
+"""Simulation service settings (env prefix ZUHUR_SIMULATION_) and its work limits."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.config import ServiceSettings
+from services.simulation.limits import Limits
+
+
+class SimulationSettings(ServiceSettings):
+    """Transport settings plus the engine's limits, e.g. ZUHUR_SIMULATION_LIMITS__MAX_NODES."""
+
+    model_config = SettingsConfigDict(env_prefix="ZUHUR_SIMULATION_", env_nested_delimiter="__")
+
+    port: int = 50051
+    metrics_port: int = 9101
+    limits: Limits = Field(default_factory=Limits)

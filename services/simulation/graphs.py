@@ -1,0 +1,212 @@
+"""SampleGraph: direct sampling of independent realizations of a graph model at one control.
+
+API (stable; the gRPC servicer maps it 1:1)::
+
+    sample_graph(model="erdos_renyi", *, n=None, p=None, c=None, m=None, L=None, phi=None,
+                 degrees=None, replicates=1, seed, limits=DEFAULT_LIMITS,
+                 executor=None, max_workers=None) -> SampleResult
+
+    model         erdos_renyi            n, exactly one of p (edge probability) or c (mean
+                                         degree; p = c/(n-1))
+                  erdos_renyi_gnm        n, m (exactly m distinct edges, uniform)
+                  configuration          n, degrees (DegreeDistribution), phi (bond occupation,
+                                         default 1: the whole multigraph)
+                  square_lattice_site    L (L×L torus), p (site occupation)
+                  square_lattice_bond    L, p (bond occupation)
+    replicates    >= 1; replicate r draws from rng.stream_state(seed, r), so rows are
+                  bit-identical whatever the threads/executor
+    seed          int in [0, 2**64)
+    executor      optional concurrent.futures.Executor (threads) to run replicate blocks on;
+                  or max_workers > 1 for a private thread pool. Rows come back in order.
+
+    SampleResult.replicates: tuple of ReplicateStats(edges, largest, second_largest,
+        components) — edges of the realized graph (lattice site: bonds between occupied
+        sites; configuration: retained stubs pairs, self-loops and multi-edges included);
+        component sizes in nodes (lattice site: clusters of occupied sites only).
+    SampleResult.largest_fraction: MeanStd(mean, std) of largest/nodes over replicates,
+        std the population std (ddof=0; 0 for one replicate).
+    SampleResult.p: the edge/bond/site probability used (ER: c/(n-1) when c was given;
+        configuration: phi); None for erdos_renyi_gnm.
+
+Raises InvalidArgument naming the field (model, n, p, c, m, L, phi, degrees.*, replicates,
+seed) and LimitExceeded (a subclass) for n / L / replicates / expected edges / work over
+``limits``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.common.errors import require
+from services.simulation.kernels import direct, unionfind
+from services.simulation.limits import DEFAULT_LIMITS, Limits
+from services.simulation.models import (
+    CONFIGURATION,
+    ERDOS_RENYI,
+    ERDOS_RENYI_GNM,
+    SQUARE_LATTICE_BOND,
+    SQUARE_LATTICE_SITE,
+    DegreeDistribution,
+    Substrate,
+    degree_pmf,
+    mean_degree,
+    require_int,
+    require_real,
+    resolve_substrate,
+)
+from services.simulation.replicates import run_replicates
+
+SEED_MAX = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class ReplicateStats:
+    """One realization: its edge count and the sizes/count of its components."""
+
+    edges: int
+    largest: int
+    second_largest: int
+    components: int
+
+
+@dataclass(frozen=True)
+class MeanStd:
+    """Mean and population standard deviation over replicates."""
+
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Per-replicate statistics and the largest-component fraction over replicates."""
+
+    model: str
+    nodes: int
+    p: float | None
+    seed: int
+    replicates: tuple[ReplicateStats, ...]
+    largest_fraction: MeanStd
+    table: np.ndarray = field(repr=False, compare=False)  # int64[R, 4], columns as above
+
+
+def require_seed(seed: object) -> int:
+    """The seed as an int in [0, 2**64), else InvalidArgument on ``seed``."""
+    return require_int(seed, "seed", 0, SEED_MAX)
+
+
+def require_unused(model: str, **fields: object) -> None:
+    """Reject fields the model does not take, naming the first one given."""
+    for name, value in fields.items():
+        require(value is None, name, f"is not used by model {model}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A validated request: the kernel over stream-state blocks and its size."""
+
+    kernel: Callable[[np.ndarray], np.ndarray]
+    p: float | None
+    edges: float  # expected edges of one realization
+
+
+def _plan(
+    sub: Substrate,
+    *,
+    p: float | None,
+    c: float | None,
+    m: int | None,
+    phi: float | None,
+) -> _Plan:
+    """Check the control fields of ``sub.model`` and bind its direct-sampling kernel."""
+    n = sub.nodes
+    if sub.model == ERDOS_RENYI:
+        require_unused(sub.model, m=m, phi=phi)
+        require(
+            (p is None) != (c is None),
+            "c" if p is not None else "p",
+            "give exactly one of p (edge probability) and c (mean degree)",
+        )
+        if p is not None:
+            prob = require_real(p, "p", 0.0, 1.0)
+        else:
+            prob = min(1.0, require_real(c, "c", 0.0, float(n - 1)) / (n - 1))
+        return _Plan(lambda st: direct.gnp_batch(n, prob, st), prob, prob * sub.pairs)
+    if sub.model == ERDOS_RENYI_GNM:
+        require_unused(sub.model, p=p, c=c, phi=phi)
+        require(m is not None, "m", "is required for model erdos_renyi_gnm")
+        edges = require_int(m, "m", 0, sub.pairs)
+        return _Plan(lambda st: direct.gnm_batch(n, edges, st), None, float(edges))
+    if sub.model == CONFIGURATION:
+        require_unused(sub.model, p=p, c=c, m=m)
+        occ = 1.0 if phi is None else require_real(phi, "phi", 0.0, 1.0)
+        assert sub.degrees is not None
+        ks, pmf = degree_pmf(sub.degrees)
+        cdf = np.cumsum(pmf)
+        cdf[-1] = 1.0
+        return _Plan(
+            lambda st: direct.configuration_batch(n, ks, cdf, occ, st),
+            occ,
+            0.5 * n * mean_degree(sub.degrees),
+        )
+    require_unused(sub.model, c=c, m=m, phi=phi)
+    require(p is not None, "p", f"is required for model {sub.model}")
+    occ = require_real(p, "p", 0.0, 1.0)
+    assert sub.L is not None
+    side = sub.L
+    if sub.model == SQUARE_LATTICE_SITE:
+        return _Plan(lambda st: direct.lattice_site_batch(side, occ, st), occ, 2.0 * n)
+    assert sub.model == SQUARE_LATTICE_BOND
+    return _Plan(lambda st: direct.lattice_bond_batch(side, occ, st), occ, 2.0 * n)
+
+
+def sample_graph(
+    model: str = ERDOS_RENYI,
+    *,
+    n: int | None = None,
+    p: float | None = None,
+    c: float | None = None,
+    m: int | None = None,
+    L: int | None = None,
+    phi: float | None = None,
+    degrees: DegreeDistribution | None = None,
+    replicates: int = 1,
+    seed: int,
+    limits: Limits = DEFAULT_LIMITS,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+) -> SampleResult:
+    """Draw ``replicates`` independent realizations and summarize their components."""
+    sub = resolve_substrate(model, n=n, L=L, degrees=degrees, limits=limits)
+    plan = _plan(sub, p=p, c=c, m=m, phi=phi)
+    reps = require_int(replicates, "replicates", 1)
+    seed_v = require_seed(seed)
+    limits.check_work(sub.nodes, plan.edges, reps)
+    table = run_replicates(plan.kernel, seed_v, 0, reps, executor=executor, max_workers=max_workers)
+    frac = table[:, 1].astype(np.float64) / sub.nodes
+    rows = tuple(ReplicateStats(*(int(x) for x in row)) for row in table)
+    return SampleResult(
+        model=sub.model,
+        nodes=sub.nodes,
+        p=plan.p,
+        seed=seed_v,
+        replicates=rows,
+        largest_fraction=MeanStd(float(frac.mean()), float(frac.std())),
+        table=table,
+    )
+
+
+def component_sizes(n: int, edges: np.ndarray) -> np.ndarray:
+    """Component sizes (decreasing, int64) of the graph on n nodes with an (m, 2) edge list.
+
+    The same union–find as the samplers; isolated nodes are components of size 1.
+    """
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    require(e.size == 0 or (e.min() >= 0 and e.max() < n), "edges", f"node ids must be in [0, {n})")
+    return unionfind.component_sizes(
+        n, np.ascontiguousarray(e[:, 0]), np.ascontiguousarray(e[:, 1])
+    )

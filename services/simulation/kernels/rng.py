@@ -1,0 +1,80 @@
+"""Explicit per-replicate random streams for numba kernels (xoshiro256**).
+
+A stream's 256-bit state comes from ``numpy.random.SeedSequence(seed, spawn_key=(r,))``,
+so replicate ``r`` of a request draws the same numbers whatever thread runs it and
+however many threads exist. Kernels take the state as a ``uint64[4]`` array and advance
+it in place; numba's global RNG is never used (it is not reproducible across threads).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+
+_MASK53 = uint64((1 << 53) - 1)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+
+
+def stream_state(seed: int, replicate: int) -> np.ndarray:
+    """Return the xoshiro256** state (uint64[4]) of stream ``replicate`` under ``seed``."""
+    ss = np.random.SeedSequence(entropy=seed, spawn_key=(replicate,))
+    state = ss.generate_state(4, dtype=np.uint64)
+    if not state.any():  # the all-zero state is the one fixed point of xoshiro
+        state[0] = np.uint64(0x9E3779B97F4A7C15)
+    return state
+
+
+def stream_states(seed: int, first: int, count: int) -> np.ndarray:
+    """States of replicates ``first .. first+count-1`` as a (count, 4) uint64 array."""
+    out = np.empty((count, 4), dtype=np.uint64)
+    for i in range(count):
+        out[i] = stream_state(seed, first + i)
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotl(x: int, k: int) -> int:
+    return (x << uint64(k)) | (x >> uint64(64 - k))
+
+
+@njit(cache=True, nogil=True)
+def next_u64(s: np.ndarray) -> int:
+    """Advance ``s`` (uint64[4]) and return 64 random bits (xoshiro256**, Blackman & Vigna)."""
+    result = _rotl(s[1] * uint64(5), 7) * uint64(9)
+    t = s[1] << uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@njit(cache=True, nogil=True)
+def next_double(s: np.ndarray) -> float:
+    """Uniform double in [0, 1) with 53 random bits."""
+    return float(next_u64(s) >> uint64(11)) * _INV53
+
+
+@njit(cache=True, nogil=True)
+def next_below(s: np.ndarray, bound: int) -> int:
+    """Uniform integer in [0, bound) without modulo bias (Lemire's multiply-shift)."""
+    b = uint64(bound)
+    threshold = (uint64(0) - b) % b
+    while True:
+        x = next_u64(s)
+        # 128-bit product high/low words via 32-bit halves
+        x_lo = x & uint64(0xFFFFFFFF)
+        x_hi = x >> uint64(32)
+        b_lo = b & uint64(0xFFFFFFFF)
+        b_hi = b >> uint64(32)
+        lo_lo = x_lo * b_lo
+        hi_lo = x_hi * b_lo
+        lo_hi = x_lo * b_hi
+        hi_hi = x_hi * b_hi
+        cross = (lo_lo >> uint64(32)) + (hi_lo & uint64(0xFFFFFFFF)) + lo_hi
+        high = hi_hi + (hi_lo >> uint64(32)) + (cross >> uint64(32))
+        low = x * b
+        if low >= threshold:
+            return int(high)

@@ -1,0 +1,41 @@
+"""Configured work limits of the simulation engine, passed into the science functions.
+
+The server builds one ``Limits`` from its settings; science code never reads the
+environment. Every check names the request field and the limit it broke.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.errors import require_limit
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds on one request's size; defaults fit a 2-core, 24 GiB machine."""
+
+    max_nodes: int = 20_000_000  # n, or L*L for lattices
+    max_side: int = 4_096  # L of an L×L lattice
+    max_replicates: int = 100_000
+    max_points: int = 1_000  # grid points of a sweep
+    max_edges: int = 100_000_000  # expected edges of one realization (or sweep substrate)
+    max_work: int = 2_000_000_000  # replicates × (nodes + expected edges)
+
+    def check_size(self, nodes: int, field: str = "n") -> None:
+        """Refuse a graph with more nodes than ``max_nodes``."""
+        require_limit(nodes, self.max_nodes, field, "nodes")
+
+    def check_work(self, nodes: int, edges: float, replicates: int) -> None:
+        """Refuse too many replicates, too many edges, or too much total work."""
+        require_limit(replicates, self.max_replicates, "replicates")
+        require_limit(edges, self.max_edges, "n", "expected edges of one realization")
+        require_limit(
+            replicates * (nodes + edges),
+            self.max_work,
+            "replicates",
+            "total work = replicates × (nodes + expected edges)",
+        )
+
+
+DEFAULT_LIMITS = Limits()

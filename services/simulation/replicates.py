@@ -1,0 +1,95 @@
+"""Run a per-replicate kernel over replicate batches, serially or on threads, in order.
+
+Replicate r always draws from ``rng.stream_state(seed, r)``, so the rows returned are
+the same bytes whatever the batching, thread count or executor; only the wall time and
+the order in which progress is reported change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+
+import numpy as np
+
+from services.simulation.kernels.rng import stream_states
+
+Progress = Callable[[int, int], None]
+"""progress(done, total): replicates finished so far out of the request's total."""
+
+
+def _chunks(first: int, count: int, pieces: int) -> list[tuple[int, int]]:
+    """Split replicates first..first+count-1 into at most ``pieces`` contiguous (start, size)."""
+    pieces = max(1, min(pieces, count))
+    base, extra = divmod(count, pieces)
+    out = []
+    start = first
+    for i in range(pieces):
+        size = base + (1 if i < extra else 0)
+        out.append((start, size))
+        start += size
+    return out
+
+
+def run_replicates(
+    kernel: Callable[[np.ndarray], np.ndarray],
+    seed: int,
+    first: int,
+    count: int,
+    *,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    progress: Progress | None = None,
+    progress_total: int | None = None,
+    progress_offset: int = 0,
+) -> np.ndarray:
+    """Apply ``kernel(states)`` to replicates first..first+count-1 and stack rows in order.
+
+    ``kernel`` maps a (k, 4) uint64 block of stream states to an array whose first axis
+    has length k (a nogil numba kernel, so threads run it in parallel). With an
+    ``executor`` (or ``max_workers`` > 1, which makes a private thread pool) the blocks
+    run concurrently; ``progress(done, total)`` is called after each block finishes,
+    with ``done`` counted from ``progress_offset`` and ``total`` = ``progress_total``.
+    """
+    total = progress_total if progress_total is not None else count
+    workers = max_workers or 1
+    parallel = executor is not None or workers > 1
+    # several blocks per worker so progress moves and uneven blocks balance out
+    pieces = 4 * max(workers, 2) if parallel else 16
+    blocks = _chunks(first, count, pieces)
+
+    def run_block(start: int, size: int) -> np.ndarray:
+        return kernel(stream_states(seed, start, size))
+
+    results: list[np.ndarray | None] = [None] * len(blocks)
+    done = progress_offset
+    if not parallel:
+        for i, (start, size) in enumerate(blocks):
+            results[i] = run_block(start, size)
+            done += size
+            if progress is not None:
+                progress(done, total)
+    else:
+        own = executor is None
+        pool = executor if executor is not None else ThreadPoolExecutor(max_workers=workers)
+        try:
+            pending: dict[Future[np.ndarray], int] = {
+                pool.submit(run_block, start, size): i for i, (start, size) in enumerate(blocks)
+            }
+            try:
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        i = pending.pop(fut)
+                        results[i] = fut.result()
+                        done += blocks[i][1]
+                        if progress is not None:
+                            progress(done, total)
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+    return np.concatenate([r for r in results if r is not None], axis=0)

@@ -1,0 +1,100 @@
+"""Thin gRPC adapter of the simulation engine: proto in, plain science call, proto out."""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+
+import grpc
+
+from services.common.rpc import ServicerBase, unary
+from services.simulation import ENGINE_VERSION
+from services.simulation.config import SimulationSettings
+from services.simulation.graphs import SampleResult, sample_graph
+from services.simulation.models import MODELS, DegreeDistribution
+from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
+
+FULL_NAME = "zuhur.v1.Simulation"
+# Server-drawn seeds stay below 2**53 so JSON clients in any language round-trip them.
+_SEED_BITS = 53
+
+
+def optional(message: object, name: str) -> object:
+    """The value of an optional proto field, or None when it is unset."""
+    return getattr(message, name) if message.HasField(name) else None  # type: ignore[attr-defined]
+
+
+def request_seed(request: object) -> int:
+    """The client's seed, or a fresh one drawn by the server (reported in the response)."""
+    seed = optional(request, "seed")
+    return int(seed) if seed is not None else secrets.randbits(_SEED_BITS)  # type: ignore[call-overload]
+
+
+def degrees_of(request: simulation_pb2.SampleGraphRequest) -> DegreeDistribution | None:
+    if not request.HasField("degrees"):
+        return None
+    d = request.degrees
+    return DegreeDistribution(
+        kind=d.kind, **{k: optional(d, k) for k in ("mean", "gamma", "k_min", "k_max", "k")}
+    )  # type: ignore[arg-type]
+
+
+def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
+    return simulation_pb2.SampleGraphResponse(
+        model=result.model,
+        n=result.nodes,
+        p=result.p,
+        seed=result.seed,
+        engine_version=ENGINE_VERSION,
+        replicates=[simulation_pb2.GraphReplicate(**asdict(r)) for r in result.replicates],
+        largest_fraction=common_pb2.Stat(**asdict(result.largest_fraction)),
+    )
+
+
+class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
+    """Runs each request on a dispatch thread; replicate blocks fan out to the kernel pool."""
+
+    service_name = FULL_NAME
+
+    def __init__(self, settings: SimulationSettings) -> None:
+        # Request threads only wait on kernel threads, so they never deadlock the pool.
+        super().__init__(workers=settings.max_in_flight, max_in_flight=settings.max_in_flight)
+        self.kernels = ThreadPoolExecutor(settings.workers, thread_name_prefix="numba")
+        self.limits = settings.limits
+
+    @unary
+    async def SampleGraph(
+        self, request: simulation_pb2.SampleGraphRequest, context: grpc.aio.ServicerContext
+    ) -> simulation_pb2.SampleGraphResponse:
+        replicates = optional(request, "replicates")
+        result = await self.run_blocking(
+            sample_graph,
+            request.model or "erdos_renyi",
+            **{k: optional(request, k) for k in ("n", "p", "c", "m", "L", "phi")},
+            degrees=degrees_of(request),
+            replicates=1 if replicates is None else replicates,
+            seed=request_seed(request),
+            limits=self.limits,
+            executor=self.kernels,
+        )
+        return sample_response(result)
+
+    @unary
+    async def Info(
+        self, request: common_pb2.InfoRequest, context: grpc.aio.ServicerContext
+    ) -> common_pb2.InfoResponse:
+        return common_pb2.InfoResponse(
+            service=FULL_NAME,
+            engine_version=ENGINE_VERSION,
+            limits={k: float(v) for k, v in asdict(self.limits).items()},
+            models=list(MODELS),
+        )
+
+    def close(self) -> None:
+        super().close()
+        self.kernels.shutdown(wait=False, cancel_futures=True)
+
+
+def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:
+    simulation_pb2_grpc.add_SimulationServicer_to_server(servicer, server)  # type: ignore[arg-type]

@@ -1,0 +1,131 @@
+"""Start the real stack (redis-server, simulation, fitting, gateway) on free loopback ports.
+
+The same entrypoints as ``make up`` and the containers (``python -m services.simulation``
+...), each process in its own session so a test can stop one and watch the rest cope.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from deploy.local.redis import redis_args
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running stack; ``stop(name)`` ends one process, ``close()`` ends all."""
+
+    log_dir: Path
+    numba_cache: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def env(self) -> dict[str, str]:
+        p = self.ports
+        return {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "NUMBA_CACHE_DIR": str(self.numba_cache),
+            "ZUHUR_SIMULATION_PORT": str(p["simulation"]),
+            "ZUHUR_SIMULATION_METRICS_PORT": str(p["simulation_metrics"]),
+            "ZUHUR_FITTING_PORT": str(p["fitting"]),
+            "ZUHUR_FITTING_METRICS_PORT": str(p["fitting_metrics"]),
+            "ZUHUR_GATEWAY_PORT": str(p["gateway"]),
+            "ZUHUR_GATEWAY_SIMULATION_TARGET": f"127.0.0.1:{p['simulation']}",
+            "ZUHUR_GATEWAY_FITTING_TARGET": f"127.0.0.1:{p['fitting']}",
+            "ZUHUR_GATEWAY_REDIS_URL": f"redis://127.0.0.1:{p['redis']}/0",
+            "ZUHUR_GATEWAY_REDIS_BACKOFF_SECONDS": "0.5",
+        }
+
+    def command(self, name: str) -> list[str]:
+        if name == "redis":
+            return redis_args(self.ports["redis"])
+        module = {"simulation": "services.simulation", "fitting": "services.fitting"}
+        return [sys.executable, "-m", module.get(name, name)]
+
+    def start(self, name: str) -> None:
+        """Start (or restart) one process, logging to ``log_dir/name.log``."""
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            self.command(name),
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        """Signal one process and wait for it; returns its exit code."""
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return int(proc.returncode)
+
+    def wait_ready(self, timeout: float = 240.0) -> dict[str, object]:
+        """Block until /readyz says ready (both services SERVING and Redis up)."""
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}: {self.log(name)}")
+            try:
+                reply = httpx.get(f"{self.url}/readyz", timeout=2.0)
+                last = reply.json()
+                if reply.status_code == 200 and reply.json()["status"] == "ready":
+                    return reply.json()  # type: ignore[no-any-return]
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.25)
+        raise TimeoutError(f"stack not ready in {timeout} s: {last}")
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def close(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+def start_stack(log_dir: Path, numba_cache: Path) -> Stack:
+    """Start every process on fresh ports and wait until the gateway reports ready."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    names = ("redis", "simulation", "simulation_metrics", "fitting", "fitting_metrics", "gateway")
+    stack = Stack(log_dir, numba_cache, ports={n: free_port() for n in names})
+    try:
+        for name in ("redis", "simulation", "fitting", "gateway"):
+            stack.start(name)
+        stack.wait_ready()
+    except BaseException:
+        stack.close()
+        raise
+    return stack
