@@ -41,7 +41,7 @@ def cacheable(message: Message) -> bool:
     fields = message.DESCRIPTOR.fields_by_name
     if "seed" not in fields or message.HasField("seed"):
         return True
-    return "bootstrap" in fields and getattr(message, "bootstrap") == 0
+    return "bootstrap" in fields and message.bootstrap == 0  # type: ignore[attr-defined]
 
 
 async def invoke(request: Request, call: Call, message: Message) -> Message:

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
+from grpc_status.rpc_status import GRPC_DETAILS_METADATA_KEY
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -44,8 +44,9 @@ def problem(
 
 def field_violations(error: grpc.aio.AioRpcError) -> list[dict[str, str]]:
     """google.rpc.BadRequest field violations carried in the error's trailing metadata."""
-    for key, value in error.trailing_metadata() or ():
-        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:  # type: ignore[attr-defined]
+    metadata: Any = error.trailing_metadata() or ()
+    for key, value in metadata:
+        if key == GRPC_DETAILS_METADATA_KEY:
             status = status_pb2.Status.FromString(value)
             for detail in status.details:
                 bad = error_details_pb2.BadRequest()

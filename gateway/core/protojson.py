@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -28,16 +28,20 @@ _SCALARS: dict[int, type] = {
 _UNSIGNED = (FieldDescriptor.CPPTYPE_UINT32, FieldDescriptor.CPPTYPE_UINT64)
 
 
-def _is_map(field: FieldDescriptor) -> bool:
-    return field.message_type is not None and field.message_type.GetOptions().map_entry
+def _is_map(field: Any) -> bool:
+    return field.message_type is not None and bool(field.message_type.GetOptions().map_entry)
+
+
+def _map_value(field: Any) -> FieldDescriptor:
+    """The ``value`` field of a map field's entry message."""
+    return cast(FieldDescriptor, field.message_type.fields_by_name["value"])
 
 
 def _field_type(field: FieldDescriptor, request: bool) -> Any:
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if _is_map(field):
-            value = field.message_type.fields_by_name["value"]
-            return dict[str, _field_type(value, request)]  # type: ignore[misc]
-        base: Any = model_for(field.message_type, request)
+            return dict[str, _field_type(_map_value(field), request)]  # type: ignore[misc]
+        base: Any = model_for(cast(Descriptor, field.message_type), request)
     elif field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
         base = str
     else:
@@ -45,7 +49,7 @@ def _field_type(field: FieldDescriptor, request: bool) -> Any:
         if base is float and not request:
             base = float | None  # NaN and infinities travel as null
     if field.is_repeated:
-        return list[base]  # type: ignore[valid-type]
+        return list[base]
     return base
 
 
@@ -71,11 +75,11 @@ def model_for(descriptor: Descriptor, request: bool) -> type[BaseModel]:
     return create_model(f"{descriptor.name}{suffix}", __config__=config, **fields)
 
 
-def _value_to_json(field: FieldDescriptor, value: Any) -> Any:
+def _value_to_json(field: Any, value: Any) -> Any:
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         return to_json(value)
     if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
-        return field.enum_type.values_by_number[value].name
+        return cast(EnumDescriptor, field.enum_type).values_by_number[value].name
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -90,7 +94,7 @@ def to_json(message: Message) -> dict[str, Any]:
     for field in message.DESCRIPTOR.fields:
         value = getattr(message, field.name)
         if _is_map(field):
-            value_field = field.message_type.fields_by_name["value"]
+            value_field = _map_value(field)
             out[field.name] = {k: _value_to_json(value_field, v) for k, v in value.items()}
         elif field.is_repeated:
             out[field.name] = [_value_to_json(field, v) for v in value]
@@ -116,7 +120,7 @@ def _fill(message: Message, data: dict[str, Any]) -> None:
         if _is_map(field):
             target = getattr(message, name)
             for k, v in value.items():
-                if field.message_type.fields_by_name["value"].message_type is not None:
+                if _map_value(field).message_type is not None:
                     _fill(target[k], v)
                 else:
                     target[k] = v

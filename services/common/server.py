@@ -12,6 +12,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -67,10 +68,10 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
 
     started = time.perf_counter()
-    warm = loop.run_in_executor(servicer.executor, warmup)
-    done, _ = await asyncio.wait(
-        {warm, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
-    )
+    warm: asyncio.Future[None] = loop.run_in_executor(servicer.executor, warmup)
+    stopped: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
+    pending: set[asyncio.Future[Any]] = {warm, stopped}
+    done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
     if warm in done:
         warm.result()
         elapsed = time.perf_counter() - started

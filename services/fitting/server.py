@@ -111,7 +111,7 @@ class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
 
 
 def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:
-    fitting_pb2_grpc.add_FittingServicer_to_server(servicer, server)  # type: ignore[arg-type]
+    fitting_pb2_grpc.add_FittingServicer_to_server(servicer, server)
 
 
 def warm_up() -> None:

@@ -174,9 +174,7 @@ def _token_accuracy(
             require(0.0 <= v <= 1.0, f"token_accuracy[{i}]", f"must lie in [0, 1], got {v}")
         return p
     law = DEFAULT_LOSS_LAW if loss_law is None else loss_law
-    require(
-        math.isfinite(law.N_c) and law.N_c > 0, "loss_law.N_c", f"must be > 0, got {law.N_c}"
-    )
+    require(math.isfinite(law.N_c) and law.N_c > 0, "loss_law.N_c", f"must be > 0, got {law.N_c}")
     require(
         math.isfinite(law.alpha) and law.alpha > 0,
         "loss_law.alpha",
@@ -194,7 +192,9 @@ def _as_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
     return tuple(metrics)
 
 
-def _summarise(metric: str, sizes: np.ndarray, expected: np.ndarray, scores: np.ndarray) -> MetricCurve:
+def _summarise(
+    metric: str, sizes: np.ndarray, expected: np.ndarray, scores: np.ndarray
+) -> MetricCurve:
     """Replicate mean, sd and 2.5–97.5% quantiles of each size's scores."""
     mean = scores.mean(axis=0)
     sd = scores.std(axis=0, ddof=1) if scores.shape[0] > 1 else np.zeros(sizes.size)
@@ -252,7 +252,9 @@ def simulate_abilities(
         require(options >= 2, "options", f"must be >= 2, got {options}")
         require_limit(options, limits.max_options, "options", "multiple-choice options")
     edit = "edit_distance" in metric_names
-    require(vocab_size == 0 or vocab_size >= 2, "vocab_size", f"must be 0 or >= 2, got {vocab_size}")
+    require(
+        vocab_size == 0 or vocab_size >= 2, "vocab_size", f"must be 0 or >= 2, got {vocab_size}"
+    )
     generation = bool(_GENERATION.intersection(metric_names))
     per_item = (k if generation else 0) + (options if use_mc else 0)
     if edit and vocab_size:

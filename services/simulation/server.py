@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from typing import Any
 
 import grpc
 
@@ -35,9 +36,8 @@ def degrees_of(request: simulation_pb2.SampleGraphRequest) -> DegreeDistribution
     if not request.HasField("degrees"):
         return None
     d = request.degrees
-    return DegreeDistribution(
-        kind=d.kind, **{k: optional(d, k) for k in ("mean", "gamma", "k_min", "k_max", "k")}
-    )  # type: ignore[arg-type]
+    fields: dict[str, Any] = {k: optional(d, k) for k in ("mean", "gamma", "k_min", "k_max", "k")}
+    return DegreeDistribution(kind=d.kind, **fields)
 
 
 def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
@@ -97,4 +97,4 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
 
 
 def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:
-    simulation_pb2_grpc.add_SimulationServicer_to_server(servicer, server)  # type: ignore[arg-type]
+    simulation_pb2_grpc.add_SimulationServicer_to_server(servicer, server)

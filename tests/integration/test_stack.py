@@ -111,9 +111,10 @@ def test_metrics_on_every_process(stack: Stack) -> None:
         text = httpx.get(f"http://127.0.0.1:{stack.ports[name]}/metrics").text
         assert "zuhur_grpc_server_requests_total" in text
         assert "zuhur_grpc_server_request_duration_seconds_bucket" in text
-    assert 'method="SampleGraph"' in httpx.get(
-        f"http://127.0.0.1:{stack.ports['simulation_metrics']}/metrics"
-    ).text
+    assert (
+        'method="SampleGraph"'
+        in httpx.get(f"http://127.0.0.1:{stack.ports['simulation_metrics']}/metrics").text
+    )
 
 
 def test_openapi_documents_the_routes(stack: Stack) -> None:

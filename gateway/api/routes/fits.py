@@ -20,7 +20,7 @@ PowerLawIn = model_for(pb.FitPowerLawRequest.DESCRIPTOR, request=True)
 POWER_LAW_EXAMPLE = {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62], "offset": False}
 
 
-@router.post("/power-law", response_model=FitOut, responses=ERROR_RESPONSES)  # type: ignore[valid-type]
+@router.post("/power-law", response_model=FitOut, responses=ERROR_RESPONSES)
 async def fit_power_law(
     body: Annotated[PowerLawIn, Body(examples=[POWER_LAW_EXAMPLE])],  # type: ignore[valid-type]
     request: Request,

@@ -20,7 +20,7 @@ SampleOut = model_for(pb.SampleGraphResponse.DESCRIPTOR, request=False)
 SAMPLE_EXAMPLE = {"model": "erdos_renyi", "n": 100000, "c": 2.0, "replicates": 4, "seed": 7}
 
 
-@router.post("/sample", response_model=SampleOut, responses=ERROR_RESPONSES)  # type: ignore[valid-type]
+@router.post("/sample", response_model=SampleOut, responses=ERROR_RESPONSES)
 async def sample_graph(
     body: Annotated[SampleIn, Body(examples=[SAMPLE_EXAMPLE])],  # type: ignore[valid-type]
     request: Request,

@@ -79,10 +79,10 @@ def gnp_into_forest(ptr: np.ndarray, p: float, s: np.ndarray) -> int:
 
 @njit(cache=True, nogil=True)
 def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
-    """The edge list (int64[m, 2], rows (v, w), w < v) of the G(n, p) that ``gnp_into_forest``
-    draws from the same stream state; for peer checks, O(m) memory."""
-    cap = 16
-    out = np.empty((cap, 2), dtype=np.int64)
+    """The edge list (int32[m, 2], rows (v, w), w < v, in walk order) of the G(n, p) that
+    ``gnp_into_forest`` draws from the same stream state; O(m) memory (array doubling)."""
+    cap = 1024
+    out = np.empty((cap, 2), dtype=np.int32)
     m = 0
     if p > 0.0 and n >= 2:
         inv = inverse_log_q(p)
@@ -90,7 +90,7 @@ def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
         while v < n:
             if m == cap:
                 cap *= 2
-                grown = np.empty((cap, 2), dtype=np.int64)
+                grown = np.empty((cap, 2), dtype=np.int32)
                 grown[:m] = out[:m]
                 out = grown
             out[m, 0] = v
@@ -183,8 +183,7 @@ def draw_degrees(n: int, ks: np.ndarray, cdf: np.ndarray, s: np.ndarray) -> np.n
 
 @njit(cache=True, nogil=True)
 def configuration_stubs(n: int, ks: np.ndarray, cdf: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """The configuration model's edge list as a shuffled stub array: pairs (2i, 2i+1) are
-    edges (self-loops and multi-edges kept). O(n + m) time, 4 bytes a stub."""
+    """Stub array (node i repeated deg[i] times, int32) of iid degrees; O(n + m)."""
     deg = draw_degrees(n, ks, cdf, s)
     stubs = np.empty(deg.sum(), dtype=np.int32)
     j = 0
@@ -192,10 +191,29 @@ def configuration_stubs(n: int, ks: np.ndarray, cdf: np.ndarray, s: np.ndarray) 
         for _ in range(deg[i]):
             stubs[j] = i
             j += 1
-    for i in range(stubs.shape[0] - 1, 0, -1):  # Fisher–Yates
-        k = next_below(s, i + 1)
-        stubs[i], stubs[k] = stubs[k], stubs[i]
     return stubs
+
+
+@njit(cache=True, nogil=True)
+def lazy_swap(items: np.ndarray, i: int, s: np.ndarray) -> None:
+    """Step i of a forward Fisher–Yates shuffle: move a uniform pick of items[i:] to i.
+
+    Done lazily, one step per item consumed, so a pass that stops early never pays for
+    the rest; the first k items are a uniform random ordered k-sample.
+    """
+    k = i + next_below(s, items.shape[0] - i)
+    tmp = items[i]
+    items[i] = items[k]
+    items[k] = tmp
+
+
+@njit(cache=True, nogil=True)
+def stub_edge(stubs: np.ndarray, e: int, s: np.ndarray) -> tuple[int, int]:
+    """Edge e of a uniform random matching of the stubs, drawn lazily (edges come in a
+    uniform random order; self-loops and multi-edges are kept)."""
+    lazy_swap(stubs, 2 * e, s)
+    lazy_swap(stubs, 2 * e + 1, s)
+    return stubs[2 * e], stubs[2 * e + 1]
 
 
 @njit(cache=True, nogil=True)
@@ -209,14 +227,11 @@ def configuration_batch(
         stubs = configuration_stubs(n, ks, cdf, s)
         ptr = new_forest(n)
         edges = 0
-        half = stubs.shape[0] // 2
-        if phi > 0.0:
-            inv = inverse_log_q(phi)
-            e = int(geometric_skip(inv, s)) if phi < 1.0 else 0
-            while e < half:
-                link(ptr, stubs[2 * e], stubs[2 * e + 1])
+        for e in range(stubs.shape[0] // 2):
+            a, b = stub_edge(stubs, e, s)
+            if phi >= 1.0 or next_double(s) < phi:
+                link(ptr, a, b)
                 edges += 1
-                e += 1 + (int(geometric_skip(inv, s)) if phi < 1.0 else 0)
         _store(out, r, edges, ptr)
     return out
 

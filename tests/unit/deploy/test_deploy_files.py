@@ -1,0 +1,135 @@
+"""Deployment files checked offline: the Compose schema, and that every way of running the
+stack (compose, Kubernetes, the local Procfile) starts the same entrypoints."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy.compose_check import SCHEMA, load, problems
+
+ROOT = Path(__file__).resolve().parents[3]
+ENTRYPOINTS = {
+    "simulation": "services.simulation",
+    "fitting": "services.fitting",
+    "gateway": "gateway",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load(ROOT / "docker-compose.yml")
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA.read_text())  # type: ignore[no-any-return]
+
+
+def k8s_documents() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for path in sorted((ROOT / "deploy/k8s").rglob("*.yaml")):
+        docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
+    return docs
+
+
+def test_compose_file_is_valid(compose: dict[str, Any], schema: dict[str, Any]) -> None:
+    assert problems(compose, schema) == []
+
+
+def test_validator_rejects_what_compose_would(
+    compose: dict[str, Any], schema: dict[str, Any]
+) -> None:
+    bad = copy.deepcopy(compose)
+    bad["services"]["gateway"]["depends_on"]["redis"]["condition"] = "service_ready"
+    assert any("depends_on" in p for p in problems(bad, schema))
+    bad = copy.deepcopy(compose)
+    bad["services"]["gateway"]["restart_policy"] = "always"  # not a Compose key
+    assert problems(bad, schema)
+    bad = copy.deepcopy(compose)
+    del bad["services"]["simulation"]["healthcheck"]
+    assert any("missing healthcheck" in p for p in problems(bad, schema))
+
+
+def test_stack_services_and_health_checks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"redis", "simulation", "fitting", "gateway", "prometheus"} <= set(services)
+    for name in services:
+        assert "healthcheck" in services[name], name
+    gateway_deps = services["gateway"]["depends_on"]
+    assert {d: s["condition"] for d, s in gateway_deps.items()} == {
+        "redis": "service_healthy",
+        "simulation": "service_healthy",
+        "fitting": "service_healthy",
+    }
+
+
+def test_every_launcher_runs_the_same_entrypoints(compose: dict[str, Any]) -> None:
+    procfile = (ROOT / "deploy/local/Procfile").read_text()
+    k8s = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["command"]
+        for d in k8s_documents()
+        if d.get("kind") == "Deployment" and d["metadata"]["name"] in ENTRYPOINTS
+    }
+    for name, module in ENTRYPOINTS.items():
+        command = ["python", "-m", module]
+        assert compose["services"][name]["command"] == command
+        assert k8s[name] == command
+        assert re.search(rf"^{name}:.*python -m {re.escape(module)}$", procfile, re.M), name
+
+
+def test_health_checks_probe_the_real_services(compose: dict[str, Any]) -> None:
+    for name, service in (("simulation", "zuhur.v1.Simulation"), ("fitting", "zuhur.v1.Fitting")):
+        test = compose["services"][name]["healthcheck"]["test"]
+        assert test[1:4] == ["python", "-m", "services.common.healthcheck"]
+        assert test[-1] == service
+
+
+def test_prometheus_scrapes_every_metrics_port(compose: dict[str, Any]) -> None:
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {
+        t for job in config["scrape_configs"] for s in job["static_configs"] for t in s["targets"]
+    }
+    env = compose["services"]
+    assert targets == {
+        f"gateway:{env['gateway']['environment']['ZUHUR_GATEWAY_PORT']}",
+        f"simulation:{env['simulation']['environment']['ZUHUR_SIMULATION_METRICS_PORT']}",
+        f"fitting:{env['fitting']['environment']['ZUHUR_FITTING_METRICS_PORT']}",
+    }
+
+
+def test_dockerfile_is_slim_multistage_and_non_root() -> None:
+    text = (ROOT / "deploy/Dockerfile").read_text()
+    assert len(re.findall(r"^FROM python:3\.11-slim", text, re.M)) == 2
+    user = re.findall(r"^USER (\S+)", text, re.M)
+    assert user and not user[-1].startswith(("root", "0"))
+    assert "PYTHONUNBUFFERED=1" in text and "NUMBA_CACHE_DIR" in text
+
+
+def test_kubernetes_deployments_are_locked_down() -> None:
+    docs = k8s_documents()
+    deployments = [d for d in docs if d.get("kind") == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} >= set(ENTRYPOINTS)
+    for d in deployments:
+        pod = d["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for c in pod["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] and sc["capabilities"]["drop"] == ["ALL"]
+            assert "readinessProbe" in c and c["resources"]["limits"]
+    sim = next(d for d in deployments if d["metadata"]["name"] == "simulation")
+    container = sim["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["grpc"]["service"] == "zuhur.v1.Simulation"
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/var/cache/numba" in mounts  # writable JIT cache on a read-only root
+    services = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Service"}
+    assert services["simulation"]["spec"]["clusterIP"] == "None"  # headless: client-side LB
+    for path in (ROOT / "deploy/k8s").rglob("kustomization.yaml"):
+        for resource in yaml.safe_load(path.read_text())["resources"]:
+            assert (path.parent / resource).exists(), f"{path}: {resource}"
