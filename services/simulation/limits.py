@@ -21,6 +21,7 @@ class Limits:
     max_points: int = 1_000  # grid points of a sweep
     max_edges: int = 100_000_000  # expected edges of one realization (or sweep substrate)
     max_work: int = 2_000_000_000  # replicates × (nodes + expected edges)
+    max_cells: int = 2_000_000  # replicates × grid points of a sweep (its result array)
 
     def check_size(self, nodes: int, field: str = "n") -> None:
         """Refuse a graph with more nodes than ``max_nodes``."""

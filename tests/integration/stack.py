@@ -36,6 +36,7 @@ class Stack:
     log_dir: Path
     numba_cache: Path
     ports: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -57,6 +58,7 @@ class Stack:
             "ZUHUR_GATEWAY_FITTING_TARGET": f"127.0.0.1:{p['fitting']}",
             "ZUHUR_GATEWAY_REDIS_URL": f"redis://127.0.0.1:{p['redis']}/0",
             "ZUHUR_GATEWAY_REDIS_BACKOFF_SECONDS": "0.5",
+            **self.extra_env,
         }
 
     def command(self, name: str) -> list[str]:
@@ -116,11 +118,12 @@ class Stack:
             self.stop(name)
 
 
-def start_stack(log_dir: Path, numba_cache: Path) -> Stack:
+def start_stack(log_dir: Path, numba_cache: Path, **extra_env: str) -> Stack:
     """Start every process on fresh ports and wait until the gateway reports ready."""
     log_dir.mkdir(parents=True, exist_ok=True)
     names = ("redis", "simulation", "simulation_metrics", "fitting", "fitting_metrics", "gateway")
-    stack = Stack(log_dir, numba_cache, ports={n: free_port() for n in names})
+    ports = {n: free_port() for n in names}
+    stack = Stack(log_dir, numba_cache, ports=ports, extra_env=extra_env)
     try:
         for name in ("redis", "simulation", "fitting", "gateway"):
             stack.start(name)

@@ -28,11 +28,12 @@ def inverse_log_q(p: float) -> float:
 
 @njit(cache=True, nogil=True)
 def geometric_skip(inv_log_q: float, s: np.ndarray) -> float:
-    """Number of failures before the next success of a Bernoulli(p) sequence (as a float).
+    """Failures before the next success of a Bernoulli(p) sequence, as a float >= 0 not yet
+    floored (callers cap it before converting, since it can exceed int64 for tiny p).
 
     Inversion of the geometric law: floor(log(U)/log(1-p)), U uniform on (0, 1].
     """
-    return math.floor(math.log(1.0 - next_double(s)) * inv_log_q)
+    return math.log(1.0 - next_double(s)) * inv_log_q
 
 
 @njit(cache=True, nogil=True)
@@ -54,7 +55,7 @@ def next_pair(v: int, w: int, n: int, inv_log_q: float, s: np.ndarray) -> tuple[
     skip = geometric_skip(inv_log_q, s)
     if skip >= float(n) * float(n):  # past every remaining pair
         return n, 0
-    w += 1 + int(skip)
+    w += 1 + int(skip)  # truncation = floor for skip >= 0
     while w >= v and v < n:
         w -= v
         v += 1

@@ -24,15 +24,8 @@ import math
 import numpy as np
 from numba import njit
 
-from services.simulation.kernels.direct import (
-    configuration_stubs,
-    gnp_edges,
-    inverse_log_q,
-    lazy_swap,
-    next_pair,
-    stub_edge,
-)
-from services.simulation.kernels.rng import next_double
+from services.simulation.kernels.direct import configuration_stubs, gnp_edges, lazy_swap, stub_edge
+from services.simulation.kernels.rng import next_below
 from services.simulation.kernels.unionfind import find, new_forest, union_roots
 
 MOMENTS = (
@@ -239,9 +232,9 @@ def binomial_windows(M: int, qs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
         else:
             mean = M * q
             half = 10.0 * math.sqrt(mean * (1.0 - q)) + 10.0
-            lo[j] = max(0, int(math.floor(mean - half)))
-            hi[j] = min(M, int(math.ceil(mean + half)))
-            mode = min(M, int(math.floor((M + 1) * q)))
+            lo[j] = max(0, math.floor(mean - half))
+            hi[j] = min(M, math.ceil(mean + half))
+            mode = min(M, math.floor((M + 1) * q))
             w0[j] = math.exp(_log_pmf(M, q, lo[j]) - _log_pmf(M, q, mode))
     return lo, hi, w0
 
@@ -252,21 +245,19 @@ def delta_windows(ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ms.copy(), ms.copy(), np.ones(ms.shape[0], dtype=np.float64)
 
 
-class _Windows:  # documentation only: the arrays below travel as plain arguments
-    """lo, hi, w (current weight), odds q/(1-q), order (by lo), active, ctl=(n_active, next)."""
-
-
 @njit(cache=True, nogil=True)
 def open_windows(
     lo: np.ndarray, hi: np.ndarray, w0: np.ndarray, qs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(w, odds, order, active, ctl) ready for ``record`` at m = 0."""
+    """Window cursor state for ``record`` from m = 0: current weights w, odds q/(1-q),
+    order (windows by lo), active (open windows), ctl = (number open, next to open)."""
     P = lo.shape[0]
     odds = np.zeros(P, dtype=np.float64)
     for j in range(P):
         if 0.0 < qs[j] < 1.0:
             odds[j] = qs[j] / (1.0 - qs[j])
-    return w0.copy(), odds, np.argsort(lo, kind="mergesort"), np.empty(P, np.int64), np.zeros(2, np.int64)
+    order = np.argsort(lo, kind="mergesort")
+    return w0.copy(), odds, order, np.empty(P, np.int64), np.zeros(2, np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -335,6 +326,12 @@ def finish(acc: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
+def next_below_or_zero(bound: int, s: np.ndarray) -> int:
+    """Uniform in [0, bound) (0 when bound <= 1, without drawing)."""
+    return next_below(s, bound) if bound > 1 else 0
+
+
+@njit(cache=True, nogil=True)
 def edge_pass(
     N: int,
     edges: np.ndarray,
@@ -364,16 +361,6 @@ def edge_pass(
         link_counted(ptr, cnt, obs, a, b)
         record(m, M, N, obs, lo, hi, w, odds, order, active, ctl, acc)
     finish(acc, out)
-
-
-@njit(cache=True, nogil=True)
-def next_below_or_zero(bound: int, s: np.ndarray) -> int:
-    """Uniform in [0, bound) (0 when bound <= 1, without drawing)."""
-    if bound <= 1:
-        return 0
-    from services.simulation.kernels.rng import next_below
-
-    return next_below(s, bound)
 
 
 @njit(cache=True, nogil=True)
@@ -524,17 +511,3 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
             record(m, N, N, obs, lo, hi, w, odds, order, active, ctl, acc)
         finish(acc, out[r])
     return out
-
-
-__all__ = [
-    "MOMENTS",
-    "N_MOMENTS",
-    "configuration_sweep_batch",
-    "er_sweep_batch",
-    "gnm_sweep_batch",
-    "inverse_log_q",
-    "lattice_bond_sweep_batch",
-    "lattice_site_sweep_batch",
-    "next_double",
-    "next_pair",
-]
