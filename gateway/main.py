@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from gateway.api.routes import fits, graphs, health
+from gateway.api.routes import fits, graphs, health, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(graphs.router)
+    app.include_router(sweeps.router)
     app.include_router(fits.router)
 
     @app.middleware("http")

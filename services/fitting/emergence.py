@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,8 +36,13 @@ import numpy as np
 from scipy import special
 
 from services.common.errors import InvalidArgument, require
+from services.fitting.bootstrap import (
+    BootstrapSamples,
+    bootstrap_estimates,
+    resample_generator,
+    resolve_seed,
+)
 from services.fitting.bootstrap import bootstrap as run_bootstrap
-from services.fitting.bootstrap import bootstrap_estimates, resolve_seed
 from services.fitting.least_squares import (
     LeastSquaresFit,
     curvature_fit_result,
@@ -202,7 +207,11 @@ class _Data:
     sigma: np.ndarray | None
     floor: float | None
     ceiling: float | None
-    proportions: bool  # scores are binomial proportions (item counts given)
+    items: np.ndarray | None  # item counts: scores are binomial proportions
+
+    @property
+    def proportions(self) -> bool:
+        return self.items is not None
 
     @property
     def absolute(self) -> bool:
@@ -414,9 +423,9 @@ def _validate(
         require(floor is None or floor >= 0.0, "floor", "must be >= 0 for proportions (items)")
         require(ceiling is None or ceiling <= 1.0, "ceiling", "must be <= 1 for proportions")
         lo, hi = 0.0, 1.0
-        ytil = (y * m + 2.0) / (m + 4.0)
-        sigma = np.sqrt(ytil * (1.0 - ytil) / m)
+        sigma = _binomial_sigma(y, m)
     else:
+        m = None
         lo, hi = -math.inf, math.inf
     lo = lo if floor is None else max(lo, floor)
     hi = hi if ceiling is None else min(hi, ceiling)
@@ -433,7 +442,17 @@ def _validate(
         sigma=sigma,
         floor=floor,
         ceiling=ceiling,
-        proportions=items is not None,
+        items=m,
+    )
+
+
+def _threshold_from_log10(xh: ParamEstimate) -> ParamEstimate:
+    """Scale 10^x_h with delta-method stderr and the interval mapped from log10 units."""
+    value = 10.0**xh.value
+    return ParamEstimate(
+        value=value,
+        stderr=value * math.log(10.0) * xh.stderr,
+        ci95=(10.0 ** xh.ci95[0], 10.0 ** xh.ci95[1]),
     )
 
 
@@ -441,13 +460,9 @@ def _threshold_estimates(
     fit: FitResult, lsq: LeastSquaresFit, shape: str
 ) -> tuple[ParamEstimate, ParamEstimate]:
     """Threshold scale 10^x_h and 10–90% width (decades) from curvature intervals."""
-    xh, s = fit.params["log10_threshold"], fit.params["sharpness"]
+    s = fit.params["sharpness"]
     t = t_quantile(lsq.dof)
-    thr = ParamEstimate(
-        value=10.0**xh.value,
-        stderr=10.0**xh.value * math.log(10.0) * xh.stderr,
-        ci95=(10.0 ** xh.ci95[0], 10.0 ** xh.ci95[1]),
-    )
+    thr = _threshold_from_log10(fit.params["log10_threshold"])
     w = width_decades(shape, s.value)
     w_se = w * s.stderr / s.value if s.value > 0 else _NAN
     return thr, ParamEstimate(value=w, stderr=w_se, ci95=(w - t * w_se, w + t * w_se))
@@ -588,6 +603,41 @@ def fit_emergence(
     return result
 
 
+def _binomial_sigma(y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Binomial standard deviations of proportions y over m items (Agresti–Coull smoothed)."""
+    ytil = (y * m + 2.0) / (m + 4.0)
+    return np.sqrt(ytil * (1.0 - ytil) / m)
+
+
+def _parametric_samples(
+    refit: Callable[[np.ndarray], np.ndarray],
+    draw: Callable[[np.random.Generator], np.ndarray],
+    resamples: int,
+    seed: int,
+    budget: TimeBudget,
+) -> BootstrapSamples:
+    """Parametric bootstrap: ``refit(draw(rng_r))`` for r < resamples, NaN rows on failure.
+
+    rng_r is ``bootstrap.resample_generator(seed, r)`` (the shared per-resample stream).
+    LOCAL: replace by a shared parametric runner in services/fitting/bootstrap.py if added.
+    """
+    rows = []
+    for r in range(resamples):
+        budget.check()
+        try:
+            theta = np.asarray(refit(draw(resample_generator(seed, r))), dtype=np.float64)
+        except (InvalidArgument, ArithmeticError, np.linalg.LinAlgError):
+            theta = np.full(1, np.nan)
+        rows.append(theta)
+    width = max(row.size for row in rows)
+    out = np.full((resamples, width), np.nan)
+    for i, row in enumerate(rows):
+        if row.size == width and np.all(np.isfinite(row)):
+            out[i] = row
+    failed = int(np.sum(~np.all(np.isfinite(out), axis=1)))
+    return BootstrapSamples(samples=out, failed=failed, seed=seed)
+
+
 def _bootstrap_threshold(
     result: EmergenceResult,
     d: _Data,
@@ -597,21 +647,34 @@ def _bootstrap_threshold(
     seed: int,
     budget: TimeBudget,
 ) -> None:
-    """Residual bootstrap of the chosen sigmoid: y* = fit + σ·e*, e* resampled standardised
-    residuals (inflated by sqrt(n/(n-p))); percentile intervals of every parameter, the
-    threshold and the width. Resample r's rows come from ``SeedSequence(seed, (r,))``."""
-    sig = np.ones_like(d.y) if d.sigma is None else d.sigma
-    n, p = d.y.size, lsq.theta.size
-    std_resid = lsq.residuals / sig * math.sqrt(n / max(n - p, 1))
+    """Bootstrap the chosen sigmoid; percentile intervals of its parameters, threshold, width.
 
-    def refit(idx: np.ndarray) -> np.ndarray:
-        y_star = lsq.fitted + sig * std_resid[idx]
-        fit = _fit_sigmoid(model, d, y_star, budget, theta0=lsq.theta)
+    With item counts: parametric, y* ~ Binomial(M, fitted)/M with σ recomputed from y* as
+    for the data. Without: residual, y* = fitted + e* with e* drawn from the residuals
+    inflated by sqrt(n/(n-p)). Resample r draws from ``SeedSequence(seed, spawn_key=(r,))``.
+    """
+    n, p = d.y.size, lsq.theta.size
+
+    def refit_y(y_star: np.ndarray) -> np.ndarray:
+        dd = (
+            d if d.items is None else dataclasses.replace(d, sigma=_binomial_sigma(y_star, d.items))
+        )
+        fit = _fit_sigmoid(model, dd, y_star, budget, theta0=lsq.theta)
         if not fit.converged:
             return np.full(p + 1, np.nan)
         return np.append(fit.theta, width_decades(result.sigmoid, float(fit.theta[1])))
 
-    boot = run_bootstrap(refit, n, resamples, seed, budget=budget)
+    if d.items is not None:
+        items = d.items.astype(np.int64)
+        prob = np.clip(lsq.fitted, 0.0, 1.0)
+        boot = _parametric_samples(
+            refit_y, lambda g: g.binomial(items, prob) / d.items, resamples, seed, budget
+        )
+    else:
+        resid = lsq.residuals * math.sqrt(n / max(n - p, 1))
+        boot = run_bootstrap(
+            lambda idx: refit_y(lsq.fitted + resid[idx]), n, resamples, seed, budget=budget
+        )
     names = (*model.names(), "width_decades")
     values = np.append(lsq.theta, result.width_decades.value)
     est = bootstrap_estimates(names, values, boot.samples)
@@ -619,12 +682,7 @@ def _bootstrap_threshold(
     fit.params = {k: est[k] for k in model.names()}
     fit.interval_method = "bootstrap"
     fit.bootstrap, fit.bootstrap_failed, fit.seed = resamples, boot.failed, seed
-    xh = est["log10_threshold"]
-    result.threshold = ParamEstimate(
-        value=10.0**xh.value,
-        stderr=10.0**xh.value * math.log(10.0) * xh.stderr,
-        ci95=(10.0 ** xh.ci95[0], 10.0 ** xh.ci95[1]),
-    )
+    result.threshold = _threshold_from_log10(est["log10_threshold"])
     result.width_decades = est["width_decades"]
     result.interval_method = "bootstrap"
     result.bootstrap, result.bootstrap_failed, result.seed = resamples, boot.failed, seed

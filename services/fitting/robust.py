@@ -2,7 +2,7 @@
 
 API
 ---
-``huber(r, delta) -> ndarray``      ρ(r) = r²/2 for |r| <= δ, δ·(|r| - δ/2) beyond (scipy.special.huber).
+``huber(r, delta) -> ndarray``      ρ(r) = r²/2 for |r| <= δ, else δ·(|r| - δ/2) (scipy's huber).
 ``huber_psi(r, delta) -> ndarray``  ψ(r) = ρ'(r) = clip(r, -δ, δ).
 ``huber_covariance(jac, r, delta) -> ndarray``
     Asymptotic covariance of a Huber M-estimator of a (nonlinear) regression with residual

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
 import grpc
 
-from services.common.rpc import ServicerBase, unary
+from services.common.rpc import ServicerBase, server_stream, unary
 from services.simulation import ENGINE_VERSION
 from services.simulation.config import SimulationSettings
-from services.simulation.graphs import SampleResult, sample_graph
+from services.simulation.graphs import MeanStd, SampleResult, sample_graph
 from services.simulation.models import MODELS, DegreeDistribution
+from services.simulation.sweeps import Grid, SweepResult, sweep
 from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Simulation"
@@ -32,7 +36,11 @@ def request_seed(request: object) -> int:
     return int(seed) if seed is not None else secrets.randbits(_SEED_BITS)  # type: ignore[call-overload]
 
 
-def degrees_of(request: simulation_pb2.SampleGraphRequest) -> DegreeDistribution | None:
+class Cancelled(Exception):
+    """Raised from a progress callback to stop a computation whose client went away."""
+
+
+def degrees_of(request: Any) -> DegreeDistribution | None:
     if not request.HasField("degrees"):
         return None
     d = request.degrees
@@ -50,6 +58,44 @@ def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
         replicates=[simulation_pb2.GraphReplicate(**asdict(r)) for r in result.replicates],
         largest_fraction=common_pb2.Stat(**asdict(result.largest_fraction)),
     )
+
+
+def stat(m: MeanStd) -> common_pb2.Stat:
+    return common_pb2.Stat(mean=m.mean, std=m.std)
+
+
+def grid_of(request: simulation_pb2.SweepRequest) -> Grid:
+    g = request.grid
+    return Grid(
+        start=optional(g, "start"),  # type: ignore[arg-type]
+        stop=optional(g, "stop"),  # type: ignore[arg-type]
+        points=optional(g, "points"),  # type: ignore[arg-type]
+        values=tuple(g.values) or None,
+    )
+
+
+def sweep_curve(result: SweepResult) -> simulation_pb2.SweepCurve:
+    curve = simulation_pb2.SweepCurve(
+        model=result.model,
+        n=result.nodes,
+        control=result.control,
+        seed=result.seed,
+        engine_version=ENGINE_VERSION,
+        replicates=result.replicates,
+        theory=[simulation_pb2.TheoryPoint(**asdict(t)) for t in result.theory],
+        threshold=result.threshold,
+    )
+    for p in result.points:
+        point = curve.points.add(
+            control=p.control,
+            largest_fraction=stat(p.largest_fraction),
+            second_largest_fraction=stat(p.second_largest_fraction),
+            susceptibility=stat(p.susceptibility),
+            clusters_per_node=stat(p.clusters_per_node),
+        )
+        if p.wrapping is not None:
+            point.wrapping.CopyFrom(stat(p.wrapping))
+    return curve
 
 
 class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
@@ -79,6 +125,50 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             executor=self.kernels,
         )
         return sample_response(result)
+
+    @server_stream
+    async def Sweep(
+        self, request: simulation_pb2.SweepRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[simulation_pb2.SweepEvent]:
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+        abandoned = threading.Event()
+
+        def progress(done: int, total: int) -> None:
+            if abandoned.is_set():
+                raise Cancelled  # stop between replicate blocks; nobody is listening
+            loop.call_soon_threadsafe(events.put_nowait, (done, total))
+
+        replicates = optional(request, "replicates")
+        task = asyncio.ensure_future(
+            self.run_blocking(
+                sweep,
+                request.model or "erdos_renyi",
+                n=optional(request, "n"),
+                L=optional(request, "L"),
+                degrees=degrees_of(request),
+                grid=grid_of(request),
+                replicates=1 if replicates is None else replicates,
+                seed=request_seed(request),
+                limits=self.limits,
+                executor=self.kernels,
+                progress=progress,
+            )
+        )
+        try:
+            while not task.done() or not events.empty():
+                getter = asyncio.ensure_future(events.get())
+                await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    continue
+                done, total = getter.result()
+                yield simulation_pb2.SweepEvent(
+                    progress=simulation_pb2.SweepProgress(done=done, total=total)
+                )
+            yield simulation_pb2.SweepEvent(curve=sweep_curve(task.result()))
+        finally:
+            abandoned.set()
 
     @unary
     async def Info(

@@ -78,3 +78,95 @@ class SampleGraphResponse(_message.Message):
     largest_fraction: _common_pb2.Stat
     theory_largest_fraction: float
     def __init__(self, model: _Optional[str] = ..., n: _Optional[int] = ..., p: _Optional[float] = ..., seed: _Optional[int] = ..., engine_version: _Optional[str] = ..., replicates: _Optional[_Iterable[_Union[GraphReplicate, _Mapping]]] = ..., largest_fraction: _Optional[_Union[_common_pb2.Stat, _Mapping]] = ..., theory_largest_fraction: _Optional[float] = ...) -> None: ...
+
+class Grid(_message.Message):
+    __slots__ = ("start", "stop", "points", "values")
+    START_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    start: float
+    stop: float
+    points: int
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, start: _Optional[float] = ..., stop: _Optional[float] = ..., points: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class SweepRequest(_message.Message):
+    __slots__ = ("model", "n", "L", "degrees", "grid", "replicates", "seed")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    L_FIELD_NUMBER: _ClassVar[int]
+    DEGREES_FIELD_NUMBER: _ClassVar[int]
+    GRID_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    n: int
+    L: int
+    degrees: DegreeDistribution
+    grid: Grid
+    replicates: int
+    seed: int
+    def __init__(self, model: _Optional[str] = ..., n: _Optional[int] = ..., L: _Optional[int] = ..., degrees: _Optional[_Union[DegreeDistribution, _Mapping]] = ..., grid: _Optional[_Union[Grid, _Mapping]] = ..., replicates: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SweepPoint(_message.Message):
+    __slots__ = ("control", "largest_fraction", "second_largest_fraction", "susceptibility", "clusters_per_node", "wrapping")
+    CONTROL_FIELD_NUMBER: _ClassVar[int]
+    LARGEST_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    SECOND_LARGEST_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    SUSCEPTIBILITY_FIELD_NUMBER: _ClassVar[int]
+    CLUSTERS_PER_NODE_FIELD_NUMBER: _ClassVar[int]
+    WRAPPING_FIELD_NUMBER: _ClassVar[int]
+    control: float
+    largest_fraction: _common_pb2.Stat
+    second_largest_fraction: _common_pb2.Stat
+    susceptibility: _common_pb2.Stat
+    clusters_per_node: _common_pb2.Stat
+    wrapping: _common_pb2.Stat
+    def __init__(self, control: _Optional[float] = ..., largest_fraction: _Optional[_Union[_common_pb2.Stat, _Mapping]] = ..., second_largest_fraction: _Optional[_Union[_common_pb2.Stat, _Mapping]] = ..., susceptibility: _Optional[_Union[_common_pb2.Stat, _Mapping]] = ..., clusters_per_node: _Optional[_Union[_common_pb2.Stat, _Mapping]] = ..., wrapping: _Optional[_Union[_common_pb2.Stat, _Mapping]] = ...) -> None: ...
+
+class TheoryPoint(_message.Message):
+    __slots__ = ("control", "largest_fraction")
+    CONTROL_FIELD_NUMBER: _ClassVar[int]
+    LARGEST_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    control: float
+    largest_fraction: float
+    def __init__(self, control: _Optional[float] = ..., largest_fraction: _Optional[float] = ...) -> None: ...
+
+class SweepCurve(_message.Message):
+    __slots__ = ("model", "n", "control", "seed", "engine_version", "replicates", "points", "theory", "threshold")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    THEORY_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    n: int
+    control: str
+    seed: int
+    engine_version: str
+    replicates: int
+    points: _containers.RepeatedCompositeFieldContainer[SweepPoint]
+    theory: _containers.RepeatedCompositeFieldContainer[TheoryPoint]
+    threshold: float
+    def __init__(self, model: _Optional[str] = ..., n: _Optional[int] = ..., control: _Optional[str] = ..., seed: _Optional[int] = ..., engine_version: _Optional[str] = ..., replicates: _Optional[int] = ..., points: _Optional[_Iterable[_Union[SweepPoint, _Mapping]]] = ..., theory: _Optional[_Iterable[_Union[TheoryPoint, _Mapping]]] = ..., threshold: _Optional[float] = ...) -> None: ...
+
+class SweepProgress(_message.Message):
+    __slots__ = ("done", "total")
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    done: int
+    total: int
+    def __init__(self, done: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+
+class SweepEvent(_message.Message):
+    __slots__ = ("progress", "curve")
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    CURVE_FIELD_NUMBER: _ClassVar[int]
+    progress: SweepProgress
+    curve: SweepCurve
+    def __init__(self, progress: _Optional[_Union[SweepProgress, _Mapping]] = ..., curve: _Optional[_Union[SweepCurve, _Mapping]] = ...) -> None: ...

@@ -40,6 +40,11 @@ class SimulationStub:
                 request_serializer=zuhur_dot_v1_dot_simulation__pb2.SampleGraphRequest.SerializeToString,
                 response_deserializer=zuhur_dot_v1_dot_simulation__pb2.SampleGraphResponse.FromString,
                 _registered_method=True)
+        self.Sweep = channel.unary_stream(
+                '/zuhur.v1.Simulation/Sweep',
+                request_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepEvent.FromString,
+                _registered_method=True)
         self.Info = channel.unary_unary(
                 '/zuhur.v1.Simulation/Info',
                 request_serializer=zuhur_dot_v1_dot_common__pb2.InfoRequest.SerializeToString,
@@ -52,6 +57,13 @@ class SimulationServicer:
 
     def SampleGraph(self, request, context):
         """Direct sampling of independent realizations at one control value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Sweep(self, request, context):
+        """Whole curves by Newman-Ziff: progress events, then the curve.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -71,6 +83,11 @@ def add_SimulationServicer_to_server(servicer, server):
                     servicer.SampleGraph,
                     request_deserializer=zuhur_dot_v1_dot_simulation__pb2.SampleGraphRequest.FromString,
                     response_serializer=zuhur_dot_v1_dot_simulation__pb2.SampleGraphResponse.SerializeToString,
+            ),
+            'Sweep': grpc.unary_stream_rpc_method_handler(
+                    servicer.Sweep,
+                    request_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepEvent.SerializeToString,
             ),
             'Info': grpc.unary_unary_rpc_method_handler(
                     servicer.Info,
@@ -105,6 +122,33 @@ class Simulation:
             '/zuhur.v1.Simulation/SampleGraph',
             zuhur_dot_v1_dot_simulation__pb2.SampleGraphRequest.SerializeToString,
             zuhur_dot_v1_dot_simulation__pb2.SampleGraphResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Sweep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/zuhur.v1.Simulation/Sweep',
+            zuhur_dot_v1_dot_simulation__pb2.SweepRequest.SerializeToString,
+            zuhur_dot_v1_dot_simulation__pb2.SweepEvent.FromString,
             options,
             channel_credentials,
             insecure,

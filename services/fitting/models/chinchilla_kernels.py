@@ -202,8 +202,9 @@ def polish(
 
     Steps solve (∇²F + λ·diag|∇²F|)·s = -∇F; a step is taken only if F decreases (λ shrinks),
     otherwise λ grows. Stops when F stops decreasing in floating point (λ beyond 1e16) or a
-    nearly undamped step (λ < 1e-2) gains less than 1e-15 relative. status: 1 converged, 0 iteration limit,
-    -1 non-finite; iterations: Newton iterations used. Cost O(25·n) per iteration, at most ``max_iter`` iterations per start.
+    nearly undamped step (λ < 1e-2) gains less than 1e-15 relative. status: 1 converged,
+    0 iteration limit, -1 non-finite; iterations: Newton iterations used. Cost O(25·n) per
+    iteration, at most ``max_iter`` iterations per start.
     """
     g = np.empty(NPARAM)
     H = np.empty((NPARAM, NPARAM))

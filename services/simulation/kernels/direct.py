@@ -202,7 +202,7 @@ def lazy_swap(items: np.ndarray, i: int, s: np.ndarray) -> None:
     Done lazily, one step per item consumed, so a pass that stops early never pays for
     the rest; the first k items are a uniform random ordered k-sample.
     """
-    k = i + next_below(s, items.shape[0] - i)
+    k = i + np.int64(next_below(s, items.shape[0] - i))
     tmp = items[i]
     items[i] = items[k]
     items[k] = tmp

@@ -1,0 +1,45 @@
+"""Sweeps: whole emergence curves (largest-cluster fraction against density) in one pass."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Request, Response
+
+from gateway.api.compute import NDJSON, respond, stream_ndjson
+from gateway.core.clients import SIMULATION
+from gateway.core.errors import ERROR_RESPONSES
+from gateway.core.protojson import model_for
+from zuhur.v1 import simulation_pb2 as pb
+
+router = APIRouter(prefix="/v1", tags=["sweeps"])
+
+SweepIn = model_for(pb.SweepRequest.DESCRIPTOR, request=True)
+CurveOut = model_for(pb.SweepCurve.DESCRIPTOR, request=False)
+SWEEP_EXAMPLE = {
+    "model": "erdos_renyi",
+    "n": 100000,
+    "grid": {"start": 0, "stop": 4, "points": 50},
+    "replicates": 20,
+    "seed": 1,
+}
+RESPONSES = {
+    **ERROR_RESPONSES,
+    200: {
+        "description": "The curve; with `Accept: application/x-ndjson`, one JSON line per "
+        'progress event (`{"progress": {"done", "total"}}`) and `{"curve": ...}` last.',
+        "content": {NDJSON: {}},
+    },
+}
+
+
+@router.post("/sweeps", response_model=CurveOut, responses=RESPONSES)
+async def run_sweep(
+    body: Annotated[SweepIn, Body(examples=[SWEEP_EXAMPLE])],  # type: ignore[valid-type]
+    request: Request,
+    accept: Annotated[str, Header()] = "application/json",
+) -> Response:
+    """Run a Newman–Ziff sweep over a grid of control values and return the curve."""
+    if NDJSON in accept:
+        return await stream_ndjson(request, body, pb.SweepRequest, SIMULATION, "Sweep", "curve")
+    return await respond(request, body, pb.SweepRequest, SIMULATION, "Sweep", "curve")
