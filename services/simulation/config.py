@@ -17,3 +17,9 @@ class SimulationSettings(ServiceSettings):
     port: int = 50051
     metrics_port: int = 9101
     limits: Limits = Field(default_factory=Limits)
+    # Scale-out: fan sweeps of at least fanout_min_replicates replicates out over the
+    # replicas behind this target (e.g. dns:///simulation:50051) in fanout_batches batches.
+    fanout_target: str | None = None
+    fanout_batches: int = Field(default=4, ge=1)
+    fanout_min_replicates: int = Field(default=8, ge=2)
+    fanout_deadline_seconds: float = 600.0

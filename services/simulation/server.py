@@ -11,13 +11,25 @@ from dataclasses import asdict
 from typing import Any
 
 import grpc
+import numpy as np
 
+from services.common.errors import InvalidArgument
 from services.common.rpc import ServicerBase, server_stream, unary
 from services.simulation import ENGINE_VERSION
 from services.simulation.config import SimulationSettings
 from services.simulation.graphs import MeanStd, SampleResult, sample_graph
 from services.simulation.models import MODELS, DegreeDistribution
-from services.simulation.sweeps import Grid, SweepResult, sweep
+from services.simulation.replicates import _chunks as contiguous_batches
+from services.simulation.sweeps import (
+    Grid,
+    SweepBatch,
+    SweepResult,
+    merge_batches,
+    plan_sweep,
+    summarize,
+    sweep,
+    sweep_batch,
+)
 from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Simulation"
@@ -58,6 +70,28 @@ def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
         replicates=[simulation_pb2.GraphReplicate(**asdict(r)) for r in result.replicates],
         largest_fraction=common_pb2.Stat(**asdict(result.largest_fraction)),
     )
+
+
+# A replica that is busy or gone: run its batch on this one instead.
+_RUN_HERE = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
+
+
+def sweep_args(request: simulation_pb2.SweepRequest) -> dict[str, Any]:
+    """Keyword arguments of ``sweeps.sweep`` from a request (seed drawn when absent)."""
+    replicates = optional(request, "replicates")
+    return {
+        "model": request.model or "erdos_renyi",
+        "n": optional(request, "n"),
+        "L": optional(request, "L"),
+        "degrees": degrees_of(request),
+        "grid": grid_of(request),
+        "replicates": 1 if replicates is None else replicates,
+        "seed": request_seed(request),
+    }
+
+
+def progress_event(done: int, total: int) -> simulation_pb2.SweepEvent:
+    return simulation_pb2.SweepEvent(progress=simulation_pb2.SweepProgress(done=done, total=total))
 
 
 def stat(m: MeanStd) -> common_pb2.Stat:
@@ -108,6 +142,8 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
         super().__init__(workers=settings.max_in_flight, max_in_flight=settings.max_in_flight)
         self.kernels = ThreadPoolExecutor(settings.workers, thread_name_prefix="numba")
         self.limits = settings.limits
+        self.settings = settings
+        self._peers: simulation_pb2_grpc.SimulationStub | None = None
 
     @unary
     async def SampleGraph(
@@ -130,6 +166,16 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
     async def Sweep(
         self, request: simulation_pb2.SweepRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[simulation_pb2.SweepEvent]:
+        args = sweep_args(request)
+        fanout = self.settings.fanout_target and args["replicates"] >= max(
+            2, self.settings.fanout_min_replicates
+        )
+        events = self._fanned_sweep(request, args) if fanout else self._local_sweep(args)
+        async for event in events:
+            yield event
+
+    async def _local_sweep(self, args: dict[str, Any]) -> AsyncIterator[simulation_pb2.SweepEvent]:
+        """Run every replicate here; progress events as replicate blocks finish."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         abandoned = threading.Event()
@@ -139,20 +185,9 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
                 raise Cancelled  # stop between replicate blocks; nobody is listening
             loop.call_soon_threadsafe(events.put_nowait, (done, total))
 
-        replicates = optional(request, "replicates")
         task = asyncio.ensure_future(
             self.run_blocking(
-                sweep,
-                request.model or "erdos_renyi",
-                n=optional(request, "n"),
-                L=optional(request, "L"),
-                degrees=degrees_of(request),
-                grid=grid_of(request),
-                replicates=1 if replicates is None else replicates,
-                seed=request_seed(request),
-                limits=self.limits,
-                executor=self.kernels,
-                progress=progress,
+                sweep, **args, limits=self.limits, executor=self.kernels, progress=progress
             )
         )
         try:
@@ -162,13 +197,85 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
                 if not getter.done():
                     getter.cancel()
                     continue
-                done, total = getter.result()
-                yield simulation_pb2.SweepEvent(
-                    progress=simulation_pb2.SweepProgress(done=done, total=total)
-                )
+                yield progress_event(*getter.result())
             yield simulation_pb2.SweepEvent(curve=sweep_curve(task.result()))
         finally:
             abandoned.set()
+
+    async def _fanned_sweep(
+        self, request: simulation_pb2.SweepRequest, args: dict[str, Any]
+    ) -> AsyncIterator[simulation_pb2.SweepEvent]:
+        """Split replicates into contiguous batches run by the replicas behind
+        ``fanout_target`` (a busy or unreachable replica's batch runs here), then merge
+        them in replicate order: the same bytes as a one-replica run."""
+        plan = plan_sweep(**args, limits=self.limits)  # validate before fanning out
+        seeded = simulation_pb2.SweepRequest()
+        seeded.CopyFrom(request)
+        seeded.seed = plan.seed
+        pieces = contiguous_batches(0, plan.replicates, self.settings.fanout_batches)
+        calls = [self._batch(seeded, args, first, count) for first, count in pieces]
+        batches: list[SweepBatch] = []
+        for finished in asyncio.as_completed(calls):
+            batches.append(await finished)
+            yield progress_event(sum(b.count for b in batches), plan.replicates)
+        result = summarize(merge_batches(batches))
+        yield simulation_pb2.SweepEvent(curve=sweep_curve(result))
+
+    async def _batch(
+        self, request: simulation_pb2.SweepRequest, args: dict[str, Any], first: int, count: int
+    ) -> SweepBatch:
+        if self._peers is None:
+            self._peers = simulation_pb2_grpc.SimulationStub(
+                grpc.aio.insecure_channel(
+                    self.settings.fanout_target or "",
+                    options=[("grpc.lb_policy_name", "round_robin")],
+                )
+            )
+        call = simulation_pb2.SweepBatchRequest(sweep=request, first=first, count=count)
+        local = {**args, "seed": request.seed}
+        try:
+            reply = await self._peers.SweepBatch(
+                call, timeout=self.settings.fanout_deadline_seconds
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in _RUN_HERE:
+                raise
+            return await self.run_blocking(
+                sweep_batch, **local, first=first, count=count, limits=self.limits,
+                executor=self.kernels,
+            )  # fmt: skip
+        if reply.engine_version != ENGINE_VERSION:
+            raise RuntimeError(f"replica runs engine {reply.engine_version}, not {ENGINE_VERSION}")
+        plan = plan_sweep(**local, limits=self.limits)
+        shape = (reply.count, reply.points, reply.moments)
+        return SweepBatch(
+            plan, reply.first, np.asarray(reply.values, dtype=np.float64).reshape(shape)
+        )
+
+    @unary
+    async def SweepBatch(
+        self, request: simulation_pb2.SweepBatchRequest, context: grpc.aio.ServicerContext
+    ) -> simulation_pb2.SweepBatchResponse:
+        if not request.sweep.HasField("seed"):
+            raise InvalidArgument.field("sweep.seed", "a batch needs the sweep's seed")
+        batch = await self.run_blocking(
+            sweep_batch,
+            **sweep_args(request.sweep),
+            first=request.first,
+            count=request.count,
+            limits=self.limits,
+            executor=self.kernels,
+        )
+        count, points, moments = batch.moments.shape
+        reply = simulation_pb2.SweepBatchResponse(
+            first=batch.first,
+            count=count,
+            points=points,
+            moments=moments,
+            engine_version=ENGINE_VERSION,
+        )
+        reply.values.extend(batch.moments.ravel().tolist())
+        return reply
 
     @unary
     async def Info(

@@ -18,8 +18,18 @@ from pathlib import Path
 import httpx
 
 from deploy.local.redis import redis_args
+from services.common.healthcheck import check
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_serving(port: int, service: str, timeout: float = 240.0) -> None:
+    """Block until the gRPC service on 127.0.0.1:``port`` reports ``service`` SERVING."""
+    deadline = time.monotonic() + timeout
+    while not check(f"127.0.0.1:{port}", service, timeout=1.0):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{service} on port {port} not SERVING after {timeout} s")
+        time.sleep(0.25)
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import grpc
@@ -12,7 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.integration.stack import Stack, free_port, start_stack
+from tests.integration.stack import Stack, free_port, start_stack, wait_serving
 from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
 
 BIG = {"model": "erdos_renyi", "n": 2_000_000, "c": 3.0, "replicates": 4}
@@ -101,18 +100,7 @@ def test_second_start_loads_kernels_from_the_numba_cache(stack: Stack, tmp_path:
     second.ports["simulation_metrics"] = free_port()
     second.start("simulation")
     try:
-        with grpc.insecure_channel(target(second, "simulation")) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            request = health_pb2.HealthCheckRequest(service="zuhur.v1.Simulation")
-            for _ in range(240):
-                try:
-                    if health.Check(request, timeout=1).status == 1:
-                        break
-                except grpc.RpcError:
-                    pass
-                time.sleep(0.25)
-            else:
-                raise AssertionError(second.log("simulation"))
+        wait_serving(second.ports["simulation"], "zuhur.v1.Simulation")
     finally:
         second.close()
     after = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
