@@ -58,3 +58,7 @@ def require_limit(value: float, limit: float, field: str, what: str = "") -> Non
         raise LimitExceeded(
             FieldViolation(field, f"{value:g} exceeds the configured limit {limit:g}{detail}")
         )
+
+
+class WorkTimeout(RuntimeError):
+    """Work ran past its configured time budget and was abandoned (DEADLINE_EXCEEDED)."""

@@ -21,7 +21,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, WorkTimeout
 from services.common.metrics import GRPC_DURATION, GRPC_IN_FLIGHT, GRPC_REJECTED, GRPC_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,9 @@ async def _map_error(exc: BaseException, outcome: _Outcome, context: Any, method
     if isinstance(exc, InvalidArgument):
         outcome.code = grpc.StatusCode.INVALID_ARGUMENT
         await context.abort_with_status(invalid_argument_status(exc))
+    if isinstance(exc, WorkTimeout):
+        outcome.code = grpc.StatusCode.DEADLINE_EXCEEDED
+        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
     if isinstance(exc, asyncio.CancelledError):
         outcome.code = grpc.StatusCode.CANCELLED
         raise exc
@@ -162,3 +165,21 @@ def server_stream(
             _record(self, method, outcome, start)
 
     return wrapper
+
+
+def proto_kwargs(message: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Keyword arguments for a science function from a request's scalar fields.
+
+    Repeated fields become lists; unset ``optional`` fields are left out so the science
+    function's own default applies; sub-messages are left to the caller.
+    """
+    out: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        if field.name in skip or (field.message_type is not None):
+            continue
+        value = getattr(message, field.name)
+        if field.is_repeated:
+            out[field.name] = list(value)
+        elif not field.has_presence or message.HasField(field.name):
+            out[field.name] = value
+    return out

@@ -12,6 +12,10 @@ API
     Calls ``fit_fn(indices) -> parameter vector`` for each resample. A resample whose fit
     raises ``InvalidArgument`` (e.g. too few distinct x), ``ArithmeticError`` or returns
     non-finite values counts as failed (a NaN row); ``FitTimeout`` propagates.
+``parametric_bootstrap(fit_fn, resamples, seed, *, budget=None) -> BootstrapSamples``
+    ``fit_fn(rng) -> parameter vector`` simulates one data set from its own Generator
+    (``resample_generator(seed, r)``) and refits it; for data that come with standard
+    errors rather than exchangeable rows.
 ``bootstrap_estimates(names, values, samples, level=0.95, max_failed_fraction=0.1)``
     Point values from the original fit; stderr = sample std (ddof=1); interval = the
     percentile interval of the successful resamples. NaN when fewer than 90% succeeded.
@@ -41,12 +45,12 @@ class BootstrapSamples:
 
 
 def resolve_seed(seed: int | None) -> int:
-    """Return ``seed`` or, when None, a fresh 63-bit seed from OS entropy."""
+    """Return ``seed`` or, when None, a fresh 53-bit seed from OS entropy (exact in JSON)."""
     if seed is not None:
         if seed < 0:
             raise InvalidArgument.field("seed", f"must be >= 0, got {seed}")
         return int(seed)
-    return int(np.random.SeedSequence().entropy) % (1 << 63)  # type: ignore[arg-type]
+    return int(np.random.SeedSequence().entropy) % (1 << 53)  # type: ignore[arg-type]
 
 
 def resample_generator(seed: int, r: int) -> np.random.Generator:
@@ -77,8 +81,13 @@ def bootstrap(
         except (InvalidArgument, ArithmeticError, np.linalg.LinAlgError):
             theta = None
         rows.append(theta if theta is not None and np.all(np.isfinite(theta)) else None)
+    return _collect(rows, seed)
+
+
+def _collect(rows: list[np.ndarray | None], seed: int) -> BootstrapSamples:
+    """Stack resample results, NaN rows for the failed ones."""
     width = next((row.size for row in rows if row is not None), 1)
-    out = np.full((resamples, width), _NAN)
+    out = np.full((len(rows), width), _NAN)
     for i, row in enumerate(rows):
         if row is not None:
             out[i] = row
@@ -111,3 +120,26 @@ def bootstrap_estimates(
             value=float(values[j]), stderr=float(np.std(col, ddof=1)), ci95=(float(lo), float(hi))
         )
     return out
+
+
+def parametric_bootstrap(
+    fit_fn: Callable[[np.random.Generator], np.ndarray],
+    resamples: int,
+    seed: int,
+    *,
+    budget: TimeBudget | None = None,
+) -> BootstrapSamples:
+    """Refit on ``resamples`` simulated data sets: ``fit_fn(rng)`` draws one and refits it.
+
+    Resample r gets ``resample_generator(seed, r)``; failures count as in ``bootstrap``.
+    """
+    rows: list[np.ndarray | None] = []
+    for r in range(resamples):
+        if budget is not None:
+            budget.check()
+        try:
+            theta = np.atleast_1d(np.asarray(fit_fn(resample_generator(seed, r)), dtype=float))
+        except (InvalidArgument, ArithmeticError, np.linalg.LinAlgError):
+            theta = None
+        rows.append(theta if theta is not None and np.all(np.isfinite(theta)) else None)
+    return _collect(rows, seed)

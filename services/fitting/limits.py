@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from services.common.errors import InvalidArgument, require_limit
+from services.common.errors import InvalidArgument, WorkTimeout, require_limit
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class FitLimits:
 DEFAULT_LIMITS = FitLimits()
 
 
-class FitTimeout(RuntimeError):
+class FitTimeout(WorkTimeout):
     """A fit ran past its time budget and was abandoned (map to DEADLINE_EXCEEDED)."""
 
     def __init__(self, budget_s: float) -> None:

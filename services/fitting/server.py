@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
+from typing import Any
 
 import grpc
 
-from services.common.rpc import ServicerBase, unary
+from services.common.errors import InvalidArgument
+from services.common.rpc import ServicerBase, proto_kwargs, unary
 from services.fitting import ENGINE_VERSION
 from services.fitting.config import FittingSettings
+from services.fitting.models.broken_power_law import fit_broken_power_law
+from services.fitting.models.chinchilla import fit_chinchilla
+from services.fitting.models.critical_point import SweepCurve, fit_critical_point, linear_size
+from services.fitting.models.kaplan import fit_kaplan
 from services.fitting.models.power_law import fit_power_law
 from services.fitting.results import FitResult, ParamEstimate, Prediction
 from zuhur.v1 import common_pb2, fitting_pb2, fitting_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Fitting"
-MODELS = ("power-law",)
+MODELS = ("power-law", "scaling-law/chinchilla", "scaling-law/kaplan", "broken-power-law",
+          "critical-point")  # fmt: skip
+SCALING_FORMS = {"chinchilla": fit_chinchilla, "kaplan": fit_kaplan}
 
 
 def _param(p: ParamEstimate) -> fitting_pb2.ParamEstimate:
@@ -83,19 +91,60 @@ class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
     async def FitPowerLaw(
         self, request: fitting_pb2.FitPowerLawRequest, context: grpc.aio.ServicerContext
     ) -> fitting_pb2.FitResult:
-        result = await self.run_blocking(
-            fit_power_law,
-            list(request.x),
-            list(request.y),
-            offset=request.offset,
-            sigma=list(request.sigma) or None,
-            absolute_sigma=request.absolute_sigma,
-            predict_x=list(request.predict_x),
-            bootstrap=request.bootstrap,
-            seed=request.seed if request.HasField("seed") else None,
-            holdout_largest=request.holdout_largest,
-            limits=self.limits,
-        )
+        kwargs = proto_kwargs(request)
+        kwargs["sigma"] = kwargs["sigma"] or None
+        return await self._fit(fit_power_law, kwargs.pop("x"), kwargs.pop("y"), **kwargs)
+
+    @unary
+    async def FitScalingLaw(
+        self, request: fitting_pb2.FitScalingLawRequest, context: grpc.aio.ServicerContext
+    ) -> fitting_pb2.FitResult:
+        kwargs = proto_kwargs(request, skip=("form",))
+        fit = SCALING_FORMS.get(request.form)
+        if fit is None:
+            forms = ", ".join(SCALING_FORMS)
+            raise InvalidArgument.field("form", f"must be one of {forms}, got {request.form!r}")
+        loss = kwargs.pop("loss")
+        if fit is fit_kaplan:
+            for name in ("delta", "polish_starts", "predict_C"):
+                if kwargs.pop(name, None):
+                    raise InvalidArgument.field(name, "applies to the chinchilla form only")
+            kwargs["N"] = kwargs["N"] or None
+            kwargs["D"] = kwargs["D"] or None
+            return await self._fit(fit_kaplan, loss, **kwargs)
+        out = await self._fit(fit_chinchilla, kwargs.pop("N"), kwargs.pop("D"), loss, **kwargs)
+        for name, estimate in out.derived.items():
+            out.compute_optimal[name].CopyFrom(estimate)
+        return out
+
+    @unary
+    async def FitBrokenPowerLaw(
+        self, request: fitting_pb2.FitBrokenPowerLawRequest, context: grpc.aio.ServicerContext
+    ) -> fitting_pb2.FitResult:
+        kwargs = proto_kwargs(request)
+        return await self._fit(fit_broken_power_law, kwargs.pop("x"), kwargs.pop("y"), **kwargs)
+
+    @unary
+    async def FitCriticalPoint(
+        self, request: fitting_pb2.FitCriticalPointRequest, context: grpc.aio.ServicerContext
+    ) -> fitting_pb2.FitResult:
+        curves = [
+            SweepCurve(c.size, list(c.control), list(c.largest_fraction), list(c.susceptibility))
+            for c in request.curves
+        ] + [
+            SweepCurve(
+                linear_size(s.model, s.n),
+                [p.control for p in s.points],
+                [p.largest_fraction.mean for p in s.points],
+                [p.susceptibility.mean for p in s.points],
+            )
+            for s in request.sweeps
+        ]
+        return await self._fit(fit_critical_point, curves, **proto_kwargs(request))
+
+    async def _fit(self, fit: Any, *args: Any, **kwargs: Any) -> fitting_pb2.FitResult:
+        """Run one fit on a worker thread under the configured limits."""
+        result = await self.run_blocking(fit, *args, limits=self.limits, **kwargs)
         return fit_result_proto(result)
 
     @unary

@@ -68,10 +68,12 @@ def curvature_estimates(
 def log_estimate(log_value: float, log_se: float, dof: float, level: float = 0.95) -> ParamEstimate:
     """Estimate of exp(θ) from θ's value and stderr: delta-method stderr, exp-mapped interval."""
     t = t_quantile(dof, level)
-    value = float(np.exp(log_value))
+    with np.errstate(over="ignore"):
+        value = float(np.exp(log_value))
     if not np.isfinite(log_se):
         return ParamEstimate(value=value, stderr=_NAN, ci95=(_NAN, _NAN))
-    lo, hi = np.exp(log_value - t * log_se), np.exp(log_value + t * log_se)
+    with np.errstate(over="ignore"):
+        lo, hi = np.exp(log_value - t * log_se), np.exp(log_value + t * log_se)
     return ParamEstimate(value=value, stderr=value * float(log_se), ci95=(float(lo), float(hi)))
 
 

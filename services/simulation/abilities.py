@@ -294,10 +294,12 @@ def simulate_abilities(
         )
         for m in metric_names
     }
+    with np.errstate(divide="ignore"):
+        loss = -np.log(p)  # +inf where p = 0
     return AbilitiesResult(
         sizes=sizes_arr,
         token_accuracy=p,
-        loss=-np.log(p),
+        loss=loss,
         k=k,
         items=items,
         replicates=replicates,

@@ -6,16 +6,27 @@ kernels from disk instead of compiling them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.simulation.graphs import sample_graph
 from services.simulation.models import DegreeDistribution
+from services.simulation.sweeps import Grid, sweep
+
+_POISSON = DegreeDistribution(kind="poisson", mean=2.0)
+# One tiny instance of every model, as keyword arguments of sample_graph / sweep.
+_MODELS: tuple[dict[str, Any], ...] = (
+    {"model": "erdos_renyi", "n": 10},
+    {"model": "erdos_renyi_gnm", "n": 10},
+    {"model": "configuration", "n": 20, "degrees": _POISSON},
+    {"model": "square_lattice_site", "L": 4},
+    {"model": "square_lattice_bond", "L": 4},
+)
+_CONTROL: dict[str, dict[str, Any]] = {"erdos_renyi": {"c": 1.0}, "erdos_renyi_gnm": {"m": 5}, "configuration": {}}
 
 
 def warm_kernels() -> None:
-    """Compile (or load from the cache) each model's sampling kernel."""
-    sample_graph("erdos_renyi", n=10, c=1.0, replicates=2, seed=0)
-    sample_graph("erdos_renyi_gnm", n=10, m=5, seed=0)
-    sample_graph(
-        "configuration", n=20, degrees=DegreeDistribution(kind="poisson", mean=2.0), seed=0
-    )
-    sample_graph("square_lattice_site", L=4, p=0.5, seed=0)
-    sample_graph("square_lattice_bond", L=4, p=0.5, seed=0)
+    """Compile (or load from the cache) each model's sampling and sweep kernels."""
+    for spec in _MODELS:
+        control = _CONTROL.get(spec["model"], {"p": 0.5})
+        sample_graph(**spec, **control, replicates=2, seed=0)
+        sweep(**spec, grid=Grid(values=(0.2, 0.5)), replicates=2, seed=0)

@@ -1,15 +1,22 @@
 """Benchmark: Chinchilla approach-3 fit, Zuhur vs the replication's plain multi-start L-BFGS-B.
 
-Reference (Besiroglu et al. 2024 procedure): scipy L-BFGS-B with the analytic gradient
-(vectorised numpy) from every point of Hoffmann's 4,500-point initialisation grid, keeping the
-best. Run twice: with scipy's default tolerances (it stops early on this objective) and with
-tight ones (ftol=1e-15, gtol=1e-12), which reaches the true optimum. Zuhur: numba grid screen +
-damped-Newton polish of the best starts (services.fitting.models.chinchilla). Same data, same
-process. Checks: same optimum (objective within 1e-9 relative of the tight reference), speed-up
->= 20x, and a 200-resample bootstrap under 30 s.
+Reference (the replication's procedure, Besiroglu et al. 2024): scipy L-BFGS-B with scipy's
+default tolerances and the analytic gradient (vectorised numpy) from every point of Hoffmann's
+4,500-point initialisation grid, keeping the best. Each single run stops early on this
+objective; the best of 4,500 lands near the optimum. "True optimum": L-BFGS-B with tight
+tolerances (ftol=1e-15, gtol=1e-12) restarted from the 10 best reference end points (not timed
+in the ratio). Zuhur: numba grid screen + damped-Newton polish of the best starts
+(services.fitting.models.chinchilla). Same data, same process. Pass: Zuhur's objective not above
+the reference's or the true optimum's by more than 1e-9 relative, speed-up >= 20x, and a
+200-resample bootstrap under 30 s.
 
-    .venv/bin/python -m tests.bench.bench_chinchilla                    # full grid (~1-2 min)
-    .venv/bin/python -m tests.bench.bench_chinchilla --grid-subsample 10  # quick (~15 s)
+    .venv/bin/python -m tests.bench.bench_chinchilla                     # 450 starts (~1 min)
+    .venv/bin/python -m tests.bench.bench_chinchilla --grid-subsample 1   # all 4,500 (~6 min)
+
+With --grid-subsample k the reference runs every k-th grid point; its time for the full grid
+is estimated as k × the measured time (printed as "t ref full s", marked "est."), and the
+speed-up uses that estimate. Some grid starts make L-BFGS-B wander for thousands of
+iterations, so the full reference took 364 s in a measured run on the shared 2-core box.
 """
 
 from __future__ import annotations
@@ -50,25 +57,22 @@ def reference_objective(
     ar = np.abs(r)
     f = np.where(ar <= DELTA, 0.5 * r * r, DELTA * (ar - 0.5 * DELTA)).sum()
     psi = np.clip(r, -DELTA, DELTA)
-    g = np.array(
-        [psi @ p[0], psi @ p[1], psi @ p[2], -(psi * u) @ p[0], -(psi * v) @ p[1]]
-    )
+    g = np.array([psi @ p[0], psi @ p[1], psi @ p[2], -(psi * u) @ p[0], -(psi * v) @ p[1]])
     return float(f), g
 
 
 def reference_fit(
     u: np.ndarray, v: np.ndarray, ell: np.ndarray, starts: np.ndarray, options: dict | None
-) -> tuple[float, np.ndarray]:
-    """Best L-BFGS-B optimum over all starts (the replication's procedure)."""
-    best_f, best_x = np.inf, starts[0]
-    for x0 in starts:
+) -> tuple[np.ndarray, np.ndarray]:
+    """L-BFGS-B from every start: (final objectives, end points)."""
+    fs, xs = np.empty(len(starts)), np.empty_like(starts)
+    for i, x0 in enumerate(starts):
         res = optimize.minimize(
             reference_objective, x0, args=(u, v, ell), jac=True, method="L-BFGS-B",
             options=options or {},
         )  # fmt: skip
-        if res.fun < best_f:
-            best_f, best_x = float(res.fun), res.x
-    return best_f, best_x
+        fs[i], xs[i] = res.fun, res.x
+    return fs, xs
 
 
 def timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
@@ -89,11 +93,10 @@ def main() -> None:
     ap.add_argument(
         "--grid-subsample",
         type=int,
-        default=1,
-        help="reference runs every k-th grid point only (quick run); Zuhur always uses all",
+        default=10,
+        help="reference runs every k-th grid point (1 = all 4,500); Zuhur always uses all",
     )
     ap.add_argument("--bootstrap", type=int, default=200, help="resamples for the bootstrap row")
-    ap.add_argument("--skip-default", action="store_true", help="skip default-tolerance run")
     args = ap.parse_args()
 
     starts = HOFFMANN_GRID.points()[:: args.grid_subsample]
@@ -106,35 +109,35 @@ def main() -> None:
         N, D, L = sweep(seed, args.points, args.noise)
         u, v, ell = np.log(N), np.log(D), np.log(L)
         t_ours, opt = timed(lambda u=u, v=v, ell=ell: chinchilla_optimum(u, v, ell, DELTA), 5)
-        t_ref, (f_ref, _) = timed(lambda u=u, v=v, ell=ell: reference_fit(u, v, ell, starts, TIGHT))
-        f_def = t_def = float("nan")
-        if not args.skip_default:
-            t_def, (f_def, _) = timed(
-                lambda u=u, v=v, ell=ell: reference_fit(u, v, ell, starts, None)
-            )
-        rows.append((seed, opt.objective, f_ref, f_def, t_ours, t_ref, t_def))
+        t_ref, (fs, xs) = timed(lambda u=u, v=v, ell=ell: reference_fit(u, v, ell, starts, None))
+        best10 = np.argsort(fs)[:10]
+        f_true = float(reference_fit(u, v, ell, xs[best10], TIGHT)[0].min())
+        rows.append((seed, opt.objective, float(fs.min()), f_true, t_ours, t_ref))
 
     print(
         f"Chinchilla approach 3: n={args.points} points, noise={args.noise}, "
         f"reference starts={len(starts)} of {HOFFMANN_GRID.size}"
     )
+    k = args.grid_subsample
+    est = " est." if k > 1 else ""
     hdr = (
-        f"{'seed':>4} {'F zuhur':>22} {'F ref tight':>22} {'rel diff':>10} {'F ref default':>16}"
-        f" {'t zuhur s':>10} {'t ref s':>9} {'t def s':>8} {'speed-up':>9}"
+        f"{'seed':>4} {'F zuhur':>22} {'F reference':>22} {'F true optimum':>22}"
+        f" {'zuhur-ref':>10} {'zuhur-true':>10} {'t zuhur s':>10} {'t ref s':>8}"
+        f" {'t ref full s':>13} {'speed-up':>14}"
     )
     print(hdr)
     print("-" * len(hdr))
     ok = True
-    for seed, f_z, f_r, f_d, t_z, t_r, t_d in rows:
-        rel = (f_z - f_r) / f_r
-        same = rel <= 1e-9
-        ok &= same and t_r / t_z >= 20
+    for seed, f_z, f_r, f_t, t_z, t_r in rows:
+        rel_ref, rel_true = (f_z - f_r) / f_r, (f_z - f_t) / f_t
+        t_full = t_r * k
+        ok &= rel_ref <= 1e-9 and rel_true <= 1e-9 and t_full / t_z >= 20
         print(
-            f"{seed:>4} {f_z:>22.16g} {f_r:>22.16g} {rel:>10.2e} {f_d:>16.10g}"
-            f" {t_z:>10.4f} {t_r:>9.2f} {t_d:>8.2f} {t_r / t_z:>8.0f}x"
+            f"{seed:>4} {f_z:>22.16g} {f_r:>22.16g} {f_t:>22.16g} {rel_ref:>10.1e}"
+            f" {rel_true:>10.1e} {t_z:>10.4f} {t_r:>8.2f} {t_full:>9.1f}{est:>4}"
+            f" {t_full / t_z:>9.0f}x{est:>4}"
         )
-    print("rel diff = (F zuhur - F ref tight) / F ref tight; <= 1e-9 means the same optimum")
-    print("          (negative: Zuhur's optimum is lower than the reference's)")
+    print("zuhur-ref, zuhur-true: relative objective differences (negative: Zuhur is lower)")
 
     N, D, L = sweep(0, args.points, args.noise)
     t_boot, res = timed(lambda: fit_chinchilla(N, D, L, bootstrap=args.bootstrap, seed=1))

@@ -1,11 +1,16 @@
-"""Curve fits: scaling laws with standard errors, intervals and information criteria."""
+"""Curve fits: scaling laws with standard errors, intervals and information criteria.
+
+Every fit route has the same shape (JSON mirroring a proto request in, ``FitResult`` out),
+so one factory registers them all from a table.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
+from google.protobuf.message import Message
 
 from gateway.api.compute import respond
 from gateway.core.clients import FITTING
@@ -14,16 +19,85 @@ from gateway.core.protojson import model_for
 from zuhur.v1 import fitting_pb2 as pb
 
 router = APIRouter(prefix="/v1/fits", tags=["fits"])
-
 FitOut = model_for(pb.FitResult.DESCRIPTOR, request=False)
-PowerLawIn = model_for(pb.FitPowerLawRequest.DESCRIPTOR, request=True)
-POWER_LAW_EXAMPLE = {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62], "offset": False}
 
 
-@router.post("/power-law", response_model=FitOut, responses=ERROR_RESPONSES)
-async def fit_power_law(
-    body: Annotated[PowerLawIn, Body(examples=[POWER_LAW_EXAMPLE])],  # type: ignore[valid-type]
-    request: Request,
-) -> JSONResponse:
-    """Fit y = A·x^(-alpha) (+ E) by weighted nonlinear least squares."""
-    return await respond(request, body, pb.FitPowerLawRequest, FITTING, "FitPowerLaw")
+def add_fit_route(
+    path: str, message_type: type[Message], method: str, summary: str, example: dict[str, Any]
+) -> None:
+    """Register ``POST /v1/fits/{path}`` calling ``Fitting.{method}``."""
+    body_model: Any = model_for(message_type.DESCRIPTOR, request=True)
+
+    async def fit(body: Any, request: Request) -> JSONResponse:
+        return await respond(request, body, message_type, FITTING, method)
+
+    # Real objects, not strings: the body model exists only in this closure.
+    fit.__annotations__ = {
+        "body": Annotated[body_model, Body(examples=[example])],
+        "request": Request,
+        "return": JSONResponse,
+    }
+    fit.__doc__ = summary
+    router.add_api_route(
+        f"/{path}",
+        fit,
+        methods=["POST"],
+        response_model=FitOut,
+        responses=ERROR_RESPONSES,
+        summary=summary.split(".")[0],
+        description=summary,
+        name=method,
+    )
+
+
+# An example drawn from the Chinchilla law itself (E=1.69, A=406.4, B=410.7, alpha=0.34,
+# beta=0.28) at the sizes of a real sweep.
+_N = [7e7, 1.6e8, 4e8, 1e9, 2.8e9, 7e9, 1.6e10] * 2
+_D = [5e9] * 7 + [5e11] * 7
+CHINCHILLA_EXAMPLE = {
+    "form": "chinchilla",
+    "N": _N,
+    "D": _D,
+    "loss": [
+        round(1.69 + 406.4 / n**0.34 + 410.7 / d**0.28, 4) for n, d in zip(_N, _D, strict=True)
+    ],
+    "predict_C": [1e24],
+    "seed": 1,
+}
+add_fit_route(
+    "power-law",
+    pb.FitPowerLawRequest,
+    "FitPowerLaw",
+    "Fit y = A·x^(-alpha) (+ E when offset) by weighted nonlinear least squares.",
+    {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62], "offset": False},
+)
+add_fit_route(
+    "scaling-law",
+    pb.FitScalingLawRequest,
+    "FitScalingLaw",
+    "Fit a scaling law: chinchilla L(N, D) = E + A/N^alpha + B/D^beta as Hoffmann et al. "
+    "(2022) approach 3, or Kaplan et al. (2020). Chinchilla also returns the compute-optimal "
+    "allocation N_opt(C) = G (C/6)^a, D_opt(C) = G^-1 (C/6)^b.",
+    CHINCHILLA_EXAMPLE,
+)
+add_fit_route(
+    "broken-power-law",
+    pb.FitBrokenPowerLawRequest,
+    "FitBrokenPowerLaw",
+    "Fit a broken neural scaling law (Caballero et al. 2022) with 1 or 2 breaks.",
+    {
+        "x": [160, 256, 384, 512, 576, 640, 736],
+        "y": [2.14, 2.09, 2.05, 2.0, 1.86, 1.51, 0.97],
+        "breaks": 1,
+        "predict_x": [928],
+    },
+)
+add_fit_route(
+    "critical-point",
+    pb.FitCriticalPointRequest,
+    "FitCriticalPoint",
+    "Estimate a percolation threshold and exponents by finite-size scaling of sweep curves "
+    "(susceptibility peaks) at several sizes; pass raw `curves` or the `sweeps` returned by "
+    "POST /v1/sweeps.",
+    {"sweeps": [], "curves": [], "one_over_nu": 0.75},
+)

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from zuhur.v1 import common_pb2 as zuhur_dot_v1_dot_common__pb2
+from zuhur.v1 import simulation_pb2 as zuhur_dot_v1_dot_simulation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16zuhur/v1/fitting.proto\x12\x08zuhur.v1\x1a\x15zuhur/v1/common.proto\"\xbc\x01\n\x12\x46itPowerLawRequest\x12\t\n\x01x\x18\x01 \x03(\x01\x12\t\n\x01y\x18\x02 \x03(\x01\x12\x0e\n\x06offset\x18\x03 \x01(\x08\x12\r\n\x05sigma\x18\x04 \x03(\x01\x12\x16\n\x0e\x61\x62solute_sigma\x18\x05 \x01(\x08\x12\x11\n\tpredict_x\x18\x06 \x03(\x01\x12\x11\n\tbootstrap\x18\x07 \x01(\x05\x12\x11\n\x04seed\x18\x08 \x01(\x04H\x00\x88\x01\x01\x12\x17\n\x0fholdout_largest\x18\t \x01(\x05\x42\x07\n\x05_seed\"<\n\rParamEstimate\x12\r\n\x05value\x18\x01 \x01(\x01\x12\x0e\n\x06stderr\x18\x02 \x01(\x01\x12\x0c\n\x04\x63i95\x18\x03 \x03(\x01\"{\n\nPrediction\x12&\n\x01x\x18\x01 \x03(\x0b\x32\x1b.zuhur.v1.Prediction.XEntry\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0c\n\x04\x63i95\x18\x03 \x03(\x01\x1a(\n\x06XEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xad\x01\n\rHoldoutReport\x12\t\n\x01k\x18\x01 \x01(\x05\x12)\n\x0bpredictions\x18\x02 \x03(\x0b\x32\x14.zuhur.v1.Prediction\x12\x10\n\x08observed\x18\x03 \x03(\x01\x12\x0c\n\x04rmse\x18\x04 \x01(\x01\x12\x1a\n\x12mean_abs_rel_error\x18\x05 \x01(\x01\x12\x19\n\x11max_abs_rel_error\x18\x06 \x01(\x01\x12\x0f\n\x07\x63overed\x18\x07 \x01(\x01\">\n\x0fResidualSummary\x12\x0c\n\x04rmse\x18\x01 \x01(\x01\x12\x0f\n\x07max_abs\x18\x02 \x01(\x01\x12\x0c\n\x04mean\x18\x03 \x01(\x01\"\xf0\x05\n\tFitResult\x12\r\n\x05model\x18\x01 \x01(\t\x12/\n\x06params\x18\x02 \x03(\x0b\x32\x1f.zuhur.v1.FitResult.ParamsEntry\x12\x0f\n\x02r2\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x0b\n\x03\x61ic\x18\x04 \x01(\x01\x12\x0b\n\x03\x62ic\x18\x05 \x01(\x01\x12\t\n\x01n\x18\x06 \x01(\x05\x12\x11\n\tconverged\x18\x07 \x01(\x08\x12\x17\n\x0finterval_method\x18\x08 \x01(\t\x12\x16\n\tobjective\x18\t \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x07message\x18\n \x01(\t\x12,\n\tresiduals\x18\x0b \x01(\x0b\x32\x19.zuhur.v1.ResidualSummary\x12\x16\n\x0e\x65ngine_version\x18\x0c \x01(\t\x12)\n\x0bpredictions\x18\r \x03(\x0b\x32\x14.zuhur.v1.Prediction\x12-\n\x05\x65xtra\x18\x0e \x03(\x0b\x32\x1e.zuhur.v1.FitResult.ExtraEntry\x12\x31\n\x07\x64\x65rived\x18\x0f \x03(\x0b\x32 .zuhur.v1.FitResult.DerivedEntry\x12(\n\x07holdout\x18\x10 \x01(\x0b\x32\x17.zuhur.v1.HoldoutReport\x12\x11\n\tbootstrap\x18\x11 \x01(\x05\x12\x18\n\x10\x62ootstrap_failed\x18\x12 \x01(\x05\x12\x11\n\x04seed\x18\x13 \x01(\x04H\x02\x88\x01\x01\x1a\x46\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.zuhur.v1.ParamEstimate:\x02\x38\x01\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aG\n\x0c\x44\x65rivedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.zuhur.v1.ParamEstimate:\x02\x38\x01\x42\x05\n\x03_r2B\x0c\n\n_objectiveB\x07\n\x05_seed2\x82\x01\n\x07\x46itting\x12@\n\x0b\x46itPowerLaw\x12\x1c.zuhur.v1.FitPowerLawRequest\x1a\x13.zuhur.v1.FitResult\x12\x35\n\x04Info\x12\x15.zuhur.v1.InfoRequest\x1a\x16.zuhur.v1.InfoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16zuhur/v1/fitting.proto\x12\x08zuhur.v1\x1a\x15zuhur/v1/common.proto\x1a\x19zuhur/v1/simulation.proto\"\xbc\x01\n\x12\x46itPowerLawRequest\x12\t\n\x01x\x18\x01 \x03(\x01\x12\t\n\x01y\x18\x02 \x03(\x01\x12\x0e\n\x06offset\x18\x03 \x01(\x08\x12\r\n\x05sigma\x18\x04 \x03(\x01\x12\x16\n\x0e\x61\x62solute_sigma\x18\x05 \x01(\x08\x12\x11\n\tpredict_x\x18\x06 \x03(\x01\x12\x11\n\tbootstrap\x18\x07 \x01(\x05\x12\x11\n\x04seed\x18\x08 \x01(\x04H\x00\x88\x01\x01\x12\x17\n\x0fholdout_largest\x18\t \x01(\x05\x42\x07\n\x05_seed\"\x95\x02\n\x14\x46itScalingLawRequest\x12\x0c\n\x04\x66orm\x18\x01 \x01(\t\x12\t\n\x01N\x18\x02 \x03(\x01\x12\t\n\x01\x44\x18\x03 \x03(\x01\x12\x0c\n\x04loss\x18\x04 \x03(\x01\x12\x12\n\x05\x64\x65lta\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x1a\n\rpolish_starts\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x11\n\tbootstrap\x18\x07 \x01(\x05\x12\x11\n\x04seed\x18\x08 \x01(\x04H\x02\x88\x01\x01\x12\x11\n\tpredict_N\x18\t \x03(\x01\x12\x11\n\tpredict_D\x18\n \x03(\x01\x12\x11\n\tpredict_C\x18\x0b \x03(\x01\x12\x17\n\x0fholdout_largest\x18\x0c \x01(\x05\x42\x08\n\x06_deltaB\x10\n\x0e_polish_startsB\x07\n\x05_seed\"\xab\x01\n\x18\x46itBrokenPowerLawRequest\x12\t\n\x01x\x18\x01 \x03(\x01\x12\t\n\x01y\x18\x02 \x03(\x01\x12\x13\n\x06\x62reaks\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\tpredict_x\x18\x04 \x03(\x01\x12\x11\n\tbootstrap\x18\x05 \x01(\x05\x12\x11\n\x04seed\x18\x06 \x01(\x04H\x01\x88\x01\x01\x12\x17\n\x0fholdout_largest\x18\x07 \x01(\x05\x42\t\n\x07_breaksB\x07\n\x05_seed\"\\\n\tSizeCurve\x12\x0c\n\x04size\x18\x01 \x01(\x01\x12\x0f\n\x07\x63ontrol\x18\x02 \x03(\x01\x12\x18\n\x10largest_fraction\x18\x03 \x03(\x01\x12\x16\n\x0esusceptibility\x18\x04 \x03(\x01\"\xbd\x01\n\x17\x46itCriticalPointRequest\x12#\n\x06\x63urves\x18\x01 \x03(\x0b\x32\x13.zuhur.v1.SizeCurve\x12$\n\x06sweeps\x18\x02 \x03(\x0b\x32\x14.zuhur.v1.SweepCurve\x12\x18\n\x0bone_over_nu\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x11\n\tbootstrap\x18\x04 \x01(\x05\x12\x11\n\x04seed\x18\x05 \x01(\x04H\x01\x88\x01\x01\x42\x0e\n\x0c_one_over_nuB\x07\n\x05_seed\"<\n\rParamEstimate\x12\r\n\x05value\x18\x01 \x01(\x01\x12\x0e\n\x06stderr\x18\x02 \x01(\x01\x12\x0c\n\x04\x63i95\x18\x03 \x03(\x01\"{\n\nPrediction\x12&\n\x01x\x18\x01 \x03(\x0b\x32\x1b.zuhur.v1.Prediction.XEntry\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x0c\n\x04\x63i95\x18\x03 \x03(\x01\x1a(\n\x06XEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xad\x01\n\rHoldoutReport\x12\t\n\x01k\x18\x01 \x01(\x05\x12)\n\x0bpredictions\x18\x02 \x03(\x0b\x32\x14.zuhur.v1.Prediction\x12\x10\n\x08observed\x18\x03 \x03(\x01\x12\x0c\n\x04rmse\x18\x04 \x01(\x01\x12\x1a\n\x12mean_abs_rel_error\x18\x05 \x01(\x01\x12\x19\n\x11max_abs_rel_error\x18\x06 \x01(\x01\x12\x0f\n\x07\x63overed\x18\x07 \x01(\x01\">\n\x0fResidualSummary\x12\x0c\n\x04rmse\x18\x01 \x01(\x01\x12\x0f\n\x07max_abs\x18\x02 \x01(\x01\x12\x0c\n\x04mean\x18\x03 \x01(\x01\"\x82\x07\n\tFitResult\x12\r\n\x05model\x18\x01 \x01(\t\x12/\n\x06params\x18\x02 \x03(\x0b\x32\x1f.zuhur.v1.FitResult.ParamsEntry\x12\x0f\n\x02r2\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x0b\n\x03\x61ic\x18\x04 \x01(\x01\x12\x0b\n\x03\x62ic\x18\x05 \x01(\x01\x12\t\n\x01n\x18\x06 \x01(\x05\x12\x11\n\tconverged\x18\x07 \x01(\x08\x12\x17\n\x0finterval_method\x18\x08 \x01(\t\x12\x16\n\tobjective\x18\t \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x07message\x18\n \x01(\t\x12,\n\tresiduals\x18\x0b \x01(\x0b\x32\x19.zuhur.v1.ResidualSummary\x12\x16\n\x0e\x65ngine_version\x18\x0c \x01(\t\x12)\n\x0bpredictions\x18\r \x03(\x0b\x32\x14.zuhur.v1.Prediction\x12-\n\x05\x65xtra\x18\x0e \x03(\x0b\x32\x1e.zuhur.v1.FitResult.ExtraEntry\x12\x31\n\x07\x64\x65rived\x18\x0f \x03(\x0b\x32 .zuhur.v1.FitResult.DerivedEntry\x12(\n\x07holdout\x18\x10 \x01(\x0b\x32\x17.zuhur.v1.HoldoutReport\x12\x11\n\tbootstrap\x18\x11 \x01(\x05\x12\x18\n\x10\x62ootstrap_failed\x18\x12 \x01(\x05\x12\x11\n\x04seed\x18\x13 \x01(\x04H\x02\x88\x01\x01\x12@\n\x0f\x63ompute_optimal\x18\x14 \x03(\x0b\x32\'.zuhur.v1.FitResult.ComputeOptimalEntry\x1a\x46\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.zuhur.v1.ParamEstimate:\x02\x38\x01\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1aG\n\x0c\x44\x65rivedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.zuhur.v1.ParamEstimate:\x02\x38\x01\x1aN\n\x13\x43omputeOptimalEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.zuhur.v1.ParamEstimate:\x02\x38\x01\x42\x05\n\x03_r2B\x0c\n\n_objectiveB\x07\n\x05_seed2\xe2\x02\n\x07\x46itting\x12@\n\x0b\x46itPowerLaw\x12\x1c.zuhur.v1.FitPowerLawRequest\x1a\x13.zuhur.v1.FitResult\x12\x44\n\rFitScalingLaw\x12\x1e.zuhur.v1.FitScalingLawRequest\x1a\x13.zuhur.v1.FitResult\x12L\n\x11\x46itBrokenPowerLaw\x12\".zuhur.v1.FitBrokenPowerLawRequest\x1a\x13.zuhur.v1.FitResult\x12J\n\x10\x46itCriticalPoint\x12!.zuhur.v1.FitCriticalPointRequest\x1a\x13.zuhur.v1.FitResult\x12\x35\n\x04Info\x12\x15.zuhur.v1.InfoRequest\x1a\x16.zuhur.v1.InfoResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,26 +41,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FITRESULT_EXTRAENTRY']._serialized_options = b'8\001'
   _globals['_FITRESULT_DERIVEDENTRY']._loaded_options = None
   _globals['_FITRESULT_DERIVEDENTRY']._serialized_options = b'8\001'
-  _globals['_FITPOWERLAWREQUEST']._serialized_start=60
-  _globals['_FITPOWERLAWREQUEST']._serialized_end=248
-  _globals['_PARAMESTIMATE']._serialized_start=250
-  _globals['_PARAMESTIMATE']._serialized_end=310
-  _globals['_PREDICTION']._serialized_start=312
-  _globals['_PREDICTION']._serialized_end=435
-  _globals['_PREDICTION_XENTRY']._serialized_start=395
-  _globals['_PREDICTION_XENTRY']._serialized_end=435
-  _globals['_HOLDOUTREPORT']._serialized_start=438
-  _globals['_HOLDOUTREPORT']._serialized_end=611
-  _globals['_RESIDUALSUMMARY']._serialized_start=613
-  _globals['_RESIDUALSUMMARY']._serialized_end=675
-  _globals['_FITRESULT']._serialized_start=678
-  _globals['_FITRESULT']._serialized_end=1430
-  _globals['_FITRESULT_PARAMSENTRY']._serialized_start=1211
-  _globals['_FITRESULT_PARAMSENTRY']._serialized_end=1281
-  _globals['_FITRESULT_EXTRAENTRY']._serialized_start=1283
-  _globals['_FITRESULT_EXTRAENTRY']._serialized_end=1327
-  _globals['_FITRESULT_DERIVEDENTRY']._serialized_start=1329
-  _globals['_FITRESULT_DERIVEDENTRY']._serialized_end=1400
-  _globals['_FITTING']._serialized_start=1433
-  _globals['_FITTING']._serialized_end=1563
+  _globals['_FITRESULT_COMPUTEOPTIMALENTRY']._loaded_options = None
+  _globals['_FITRESULT_COMPUTEOPTIMALENTRY']._serialized_options = b'8\001'
+  _globals['_FITPOWERLAWREQUEST']._serialized_start=87
+  _globals['_FITPOWERLAWREQUEST']._serialized_end=275
+  _globals['_FITSCALINGLAWREQUEST']._serialized_start=278
+  _globals['_FITSCALINGLAWREQUEST']._serialized_end=555
+  _globals['_FITBROKENPOWERLAWREQUEST']._serialized_start=558
+  _globals['_FITBROKENPOWERLAWREQUEST']._serialized_end=729
+  _globals['_SIZECURVE']._serialized_start=731
+  _globals['_SIZECURVE']._serialized_end=823
+  _globals['_FITCRITICALPOINTREQUEST']._serialized_start=826
+  _globals['_FITCRITICALPOINTREQUEST']._serialized_end=1015
+  _globals['_PARAMESTIMATE']._serialized_start=1017
+  _globals['_PARAMESTIMATE']._serialized_end=1077
+  _globals['_PREDICTION']._serialized_start=1079
+  _globals['_PREDICTION']._serialized_end=1202
+  _globals['_PREDICTION_XENTRY']._serialized_start=1162
+  _globals['_PREDICTION_XENTRY']._serialized_end=1202
+  _globals['_HOLDOUTREPORT']._serialized_start=1205
+  _globals['_HOLDOUTREPORT']._serialized_end=1378
+  _globals['_RESIDUALSUMMARY']._serialized_start=1380
+  _globals['_RESIDUALSUMMARY']._serialized_end=1442
+  _globals['_FITRESULT']._serialized_start=1445
+  _globals['_FITRESULT']._serialized_end=2343
+  _globals['_FITRESULT_PARAMSENTRY']._serialized_start=2044
+  _globals['_FITRESULT_PARAMSENTRY']._serialized_end=2114
+  _globals['_FITRESULT_EXTRAENTRY']._serialized_start=2116
+  _globals['_FITRESULT_EXTRAENTRY']._serialized_end=2160
+  _globals['_FITRESULT_DERIVEDENTRY']._serialized_start=2162
+  _globals['_FITRESULT_DERIVEDENTRY']._serialized_end=2233
+  _globals['_FITRESULT_COMPUTEOPTIMALENTRY']._serialized_start=2235
+  _globals['_FITRESULT_COMPUTEOPTIMALENTRY']._serialized_end=2313
+  _globals['_FITTING']._serialized_start=2346
+  _globals['_FITTING']._serialized_end=2700
 # @@protoc_insertion_point(module_scope)

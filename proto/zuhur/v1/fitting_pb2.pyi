@@ -1,4 +1,5 @@
 from zuhur.v1 import common_pb2 as _common_pb2
+from zuhur.v1 import simulation_pb2 as _simulation_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -28,6 +29,78 @@ class FitPowerLawRequest(_message.Message):
     seed: int
     holdout_largest: int
     def __init__(self, x: _Optional[_Iterable[float]] = ..., y: _Optional[_Iterable[float]] = ..., offset: _Optional[bool] = ..., sigma: _Optional[_Iterable[float]] = ..., absolute_sigma: _Optional[bool] = ..., predict_x: _Optional[_Iterable[float]] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., holdout_largest: _Optional[int] = ...) -> None: ...
+
+class FitScalingLawRequest(_message.Message):
+    __slots__ = ("form", "N", "D", "loss", "delta", "polish_starts", "bootstrap", "seed", "predict_N", "predict_D", "predict_C", "holdout_largest")
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    D_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    POLISH_STARTS_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    PREDICT_N_FIELD_NUMBER: _ClassVar[int]
+    PREDICT_D_FIELD_NUMBER: _ClassVar[int]
+    PREDICT_C_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_LARGEST_FIELD_NUMBER: _ClassVar[int]
+    form: str
+    N: _containers.RepeatedScalarFieldContainer[float]
+    D: _containers.RepeatedScalarFieldContainer[float]
+    loss: _containers.RepeatedScalarFieldContainer[float]
+    delta: float
+    polish_starts: int
+    bootstrap: int
+    seed: int
+    predict_N: _containers.RepeatedScalarFieldContainer[float]
+    predict_D: _containers.RepeatedScalarFieldContainer[float]
+    predict_C: _containers.RepeatedScalarFieldContainer[float]
+    holdout_largest: int
+    def __init__(self, form: _Optional[str] = ..., N: _Optional[_Iterable[float]] = ..., D: _Optional[_Iterable[float]] = ..., loss: _Optional[_Iterable[float]] = ..., delta: _Optional[float] = ..., polish_starts: _Optional[int] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., predict_N: _Optional[_Iterable[float]] = ..., predict_D: _Optional[_Iterable[float]] = ..., predict_C: _Optional[_Iterable[float]] = ..., holdout_largest: _Optional[int] = ...) -> None: ...
+
+class FitBrokenPowerLawRequest(_message.Message):
+    __slots__ = ("x", "y", "breaks", "predict_x", "bootstrap", "seed", "holdout_largest")
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    BREAKS_FIELD_NUMBER: _ClassVar[int]
+    PREDICT_X_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_LARGEST_FIELD_NUMBER: _ClassVar[int]
+    x: _containers.RepeatedScalarFieldContainer[float]
+    y: _containers.RepeatedScalarFieldContainer[float]
+    breaks: int
+    predict_x: _containers.RepeatedScalarFieldContainer[float]
+    bootstrap: int
+    seed: int
+    holdout_largest: int
+    def __init__(self, x: _Optional[_Iterable[float]] = ..., y: _Optional[_Iterable[float]] = ..., breaks: _Optional[int] = ..., predict_x: _Optional[_Iterable[float]] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., holdout_largest: _Optional[int] = ...) -> None: ...
+
+class SizeCurve(_message.Message):
+    __slots__ = ("size", "control", "largest_fraction", "susceptibility")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_FIELD_NUMBER: _ClassVar[int]
+    LARGEST_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    SUSCEPTIBILITY_FIELD_NUMBER: _ClassVar[int]
+    size: float
+    control: _containers.RepeatedScalarFieldContainer[float]
+    largest_fraction: _containers.RepeatedScalarFieldContainer[float]
+    susceptibility: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, size: _Optional[float] = ..., control: _Optional[_Iterable[float]] = ..., largest_fraction: _Optional[_Iterable[float]] = ..., susceptibility: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class FitCriticalPointRequest(_message.Message):
+    __slots__ = ("curves", "sweeps", "one_over_nu", "bootstrap", "seed")
+    CURVES_FIELD_NUMBER: _ClassVar[int]
+    SWEEPS_FIELD_NUMBER: _ClassVar[int]
+    ONE_OVER_NU_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    curves: _containers.RepeatedCompositeFieldContainer[SizeCurve]
+    sweeps: _containers.RepeatedCompositeFieldContainer[_simulation_pb2.SweepCurve]
+    one_over_nu: float
+    bootstrap: int
+    seed: int
+    def __init__(self, curves: _Optional[_Iterable[_Union[SizeCurve, _Mapping]]] = ..., sweeps: _Optional[_Iterable[_Union[_simulation_pb2.SweepCurve, _Mapping]]] = ..., one_over_nu: _Optional[float] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class ParamEstimate(_message.Message):
     __slots__ = ("value", "stderr", "ci95")
@@ -85,7 +158,7 @@ class ResidualSummary(_message.Message):
     def __init__(self, rmse: _Optional[float] = ..., max_abs: _Optional[float] = ..., mean: _Optional[float] = ...) -> None: ...
 
 class FitResult(_message.Message):
-    __slots__ = ("model", "params", "r2", "aic", "bic", "n", "converged", "interval_method", "objective", "message", "residuals", "engine_version", "predictions", "extra", "derived", "holdout", "bootstrap", "bootstrap_failed", "seed")
+    __slots__ = ("model", "params", "r2", "aic", "bic", "n", "converged", "interval_method", "objective", "message", "residuals", "engine_version", "predictions", "extra", "derived", "holdout", "bootstrap", "bootstrap_failed", "seed", "compute_optimal")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +174,13 @@ class FitResult(_message.Message):
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     class DerivedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: ParamEstimate
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[ParamEstimate, _Mapping]] = ...) -> None: ...
+    class ComputeOptimalEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +206,7 @@ class FitResult(_message.Message):
     BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
     BOOTSTRAP_FAILED_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_OPTIMAL_FIELD_NUMBER: _ClassVar[int]
     model: str
     params: _containers.MessageMap[str, ParamEstimate]
     r2: float
@@ -145,4 +226,5 @@ class FitResult(_message.Message):
     bootstrap: int
     bootstrap_failed: int
     seed: int
-    def __init__(self, model: _Optional[str] = ..., params: _Optional[_Mapping[str, ParamEstimate]] = ..., r2: _Optional[float] = ..., aic: _Optional[float] = ..., bic: _Optional[float] = ..., n: _Optional[int] = ..., converged: _Optional[bool] = ..., interval_method: _Optional[str] = ..., objective: _Optional[float] = ..., message: _Optional[str] = ..., residuals: _Optional[_Union[ResidualSummary, _Mapping]] = ..., engine_version: _Optional[str] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., extra: _Optional[_Mapping[str, float]] = ..., derived: _Optional[_Mapping[str, ParamEstimate]] = ..., holdout: _Optional[_Union[HoldoutReport, _Mapping]] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    compute_optimal: _containers.MessageMap[str, ParamEstimate]
+    def __init__(self, model: _Optional[str] = ..., params: _Optional[_Mapping[str, ParamEstimate]] = ..., r2: _Optional[float] = ..., aic: _Optional[float] = ..., bic: _Optional[float] = ..., n: _Optional[int] = ..., converged: _Optional[bool] = ..., interval_method: _Optional[str] = ..., objective: _Optional[float] = ..., message: _Optional[str] = ..., residuals: _Optional[_Union[ResidualSummary, _Mapping]] = ..., engine_version: _Optional[str] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., extra: _Optional[_Mapping[str, float]] = ..., derived: _Optional[_Mapping[str, ParamEstimate]] = ..., holdout: _Optional[_Union[HoldoutReport, _Mapping]] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ..., compute_optimal: _Optional[_Mapping[str, ParamEstimate]] = ...) -> None: ...

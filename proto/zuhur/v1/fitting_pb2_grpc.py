@@ -40,6 +40,21 @@ class FittingStub:
                 request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitPowerLawRequest.SerializeToString,
                 response_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
                 _registered_method=True)
+        self.FitScalingLaw = channel.unary_unary(
+                '/zuhur.v1.Fitting/FitScalingLaw',
+                request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitScalingLawRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+                _registered_method=True)
+        self.FitBrokenPowerLaw = channel.unary_unary(
+                '/zuhur.v1.Fitting/FitBrokenPowerLaw',
+                request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitBrokenPowerLawRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+                _registered_method=True)
+        self.FitCriticalPoint = channel.unary_unary(
+                '/zuhur.v1.Fitting/FitCriticalPoint',
+                request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitCriticalPointRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+                _registered_method=True)
         self.Info = channel.unary_unary(
                 '/zuhur.v1.Fitting/Info',
                 request_serializer=zuhur_dot_v1_dot_common__pb2.InfoRequest.SerializeToString,
@@ -52,6 +67,27 @@ class FittingServicer:
 
     def FitPowerLaw(self, request, context):
         """y = A x^(-alpha) (+ E when offset) by weighted nonlinear least squares.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FitScalingLaw(self, request, context):
+        """Chinchilla (Hoffmann et al. 2022, approach 3) or Kaplan et al. (2020) scaling laws.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FitBrokenPowerLaw(self, request, context):
+        """Broken neural scaling law (Caballero et al. 2022) with 1 or 2 breaks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FitCriticalPoint(self, request, context):
+        """Percolation threshold and exponents by finite-size scaling of sweeps at several sizes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -70,6 +106,21 @@ def add_FittingServicer_to_server(servicer, server):
             'FitPowerLaw': grpc.unary_unary_rpc_method_handler(
                     servicer.FitPowerLaw,
                     request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitPowerLawRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.SerializeToString,
+            ),
+            'FitScalingLaw': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitScalingLaw,
+                    request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitScalingLawRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.SerializeToString,
+            ),
+            'FitBrokenPowerLaw': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitBrokenPowerLaw,
+                    request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitBrokenPowerLawRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.SerializeToString,
+            ),
+            'FitCriticalPoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitCriticalPoint,
+                    request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitCriticalPointRequest.FromString,
                     response_serializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.SerializeToString,
             ),
             'Info': grpc.unary_unary_rpc_method_handler(
@@ -104,6 +155,87 @@ class Fitting:
             target,
             '/zuhur.v1.Fitting/FitPowerLaw',
             zuhur_dot_v1_dot_fitting__pb2.FitPowerLawRequest.SerializeToString,
+            zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitScalingLaw(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Fitting/FitScalingLaw',
+            zuhur_dot_v1_dot_fitting__pb2.FitScalingLawRequest.SerializeToString,
+            zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitBrokenPowerLaw(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Fitting/FitBrokenPowerLaw',
+            zuhur_dot_v1_dot_fitting__pb2.FitBrokenPowerLawRequest.SerializeToString,
+            zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitCriticalPoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Fitting/FitCriticalPoint',
+            zuhur_dot_v1_dot_fitting__pb2.FitCriticalPointRequest.SerializeToString,
             zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
             options,
             channel_credentials,

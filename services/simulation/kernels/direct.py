@@ -26,7 +26,7 @@ def inverse_log_q(p: float) -> float:
     return 1.0 / math.log1p(-p)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def geometric_skip(inv_log_q: float, s: np.ndarray) -> float:
     """Failures before the next success of a Bernoulli(p) sequence, as a float >= 0 not yet
     floored (callers cap it before converting, since it can exceed int64 for tiny p).
@@ -36,7 +36,7 @@ def geometric_skip(inv_log_q: float, s: np.ndarray) -> float:
     return math.log(1.0 - next_double(s)) * inv_log_q
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def link(ptr: np.ndarray, a: int, b: int) -> None:
     """Add edge (a, b) to the forest."""
     ra = find(ptr, a)
@@ -45,7 +45,7 @@ def link(ptr: np.ndarray, a: int, b: int) -> None:
         union_roots(ptr, ra, rb)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def next_pair(v: int, w: int, n: int, inv_log_q: float, s: np.ndarray) -> tuple[int, int]:
     """Next present pair (v, w), w < v, after (v, w) in lexicographic order; v >= n at the end.
 
@@ -195,7 +195,7 @@ def configuration_stubs(n: int, ks: np.ndarray, cdf: np.ndarray, s: np.ndarray) 
     return stubs
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def lazy_swap(items: np.ndarray, i: int, s: np.ndarray) -> None:
     """Step i of a forward Fisher–Yates shuffle: move a uniform pick of items[i:] to i.
 
@@ -208,7 +208,7 @@ def lazy_swap(items: np.ndarray, i: int, s: np.ndarray) -> None:
     items[k] = tmp
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def stub_edge(stubs: np.ndarray, e: int, s: np.ndarray) -> tuple[int, int]:
     """Edge e of a uniform random matching of the stubs, drawn lazily (edges come in a
     uniform random order; self-loops and multi-edges are kept)."""
@@ -237,7 +237,7 @@ def configuration_batch(
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def lattice_neighbour(L: int, bond: int) -> tuple[int, int]:
     """Ends of bond ``bond`` of the L×L torus: bond i < N joins site i to its right
     neighbour, bond N + i joins site i to the one below (site i = x + L·y)."""

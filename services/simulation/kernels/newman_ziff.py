@@ -13,7 +13,9 @@ Weights start at the window's low end from log-space values relative to the mode
 w(m+1) = w(m)·(A - B·m)/(m+1) (binomial: A = M·q/(1-q), B = q/(1-q); Poisson: A = λ,
 B = 0); each window spans mean ± (10 sd + 10), which leaves out less than 1e-20 of the
 mass, and is normalized by its own weight sum. The pass stops at the last window's end.
-Cost O(n + m_stop·α(n) + Σ window widths) per replicate.
+Cost O(n + m_stop·α(n) + Σ window widths) per replicate. The per-occupation helpers are
+inlined at numba level (``inline="always"``): as real calls, their exploded array
+arguments cost more than their bodies.
 
 Kernels return float64[R, P, N_MOMENTS]: per replicate and grid point the canonical
 means of Q and Q² for each observable (columns ``MOMENTS``).
@@ -27,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from services.simulation.kernels.direct import configuration_stubs, gnp_edges, lazy_swap, stub_edge
-from services.simulation.kernels.rng import next_below
+from services.simulation.kernels.rng import next_below, next_pair_below
 from services.simulation.kernels.unionfind import find, new_forest, union_roots
 
 MOMENTS = (
@@ -67,7 +69,7 @@ def new_stats(N: int, occupied: int) -> tuple[np.ndarray, np.ndarray]:
     return cnt, obs
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _present(cnt: np.ndarray, size: int, top: int) -> bool:
     """Whether a cluster of ``size`` exists besides (one instance of) the largest."""
     return size > 0 and cnt[size] - (1 if size == top else 0) > 0
@@ -97,23 +99,41 @@ def _refresh_second(cnt: np.ndarray, obs: np.ndarray, old_l: int, old_s: int, ne
     obs[_SECOND] = best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def merged(cnt: np.ndarray, obs: np.ndarray, a: int, b: int) -> None:
-    """Record that clusters of sizes a and b merged. O(1) amortized."""
+    """Record that clusters of sizes a and b merged. O(1) amortized.
+
+    Fast paths: when the smaller piece is below the second-largest size, the two largest
+    clusters other than the pieces are untouched, so the new cluster either becomes the
+    largest (the old largest, or the grown largest, keeps its place) or the second.
+    """
+    if a < b:
+        a, b = b, a
     s = a + b
     cnt[a] -= 1
     cnt[b] -= 1
     cnt[s] += 1
-    old_l = obs[_LARGEST]
-    old_s = obs[_SECOND]
-    if s > old_l:
-        obs[_LARGEST] = s
     obs[_CLUSTERS] -= 1
     obs[_SUMSQ] += 2 * a * b
+    old_l = obs[_LARGEST]
+    old_s = obs[_SECOND]
+    if b < old_s:
+        if a == old_l:  # the largest grew; the second (a different cluster) stays
+            obs[_LARGEST] = s
+            return
+        if a < old_s:  # neither piece was among the two largest
+            if s > old_l:
+                obs[_SECOND] = old_l
+                obs[_LARGEST] = s
+            elif s > old_s:
+                obs[_SECOND] = s
+            return
+    if s > old_l:
+        obs[_LARGEST] = s
     _refresh_second(cnt, obs, old_l, old_s, s)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def added_site(cnt: np.ndarray, obs: np.ndarray) -> None:
     """Record a newly occupied, still isolated site."""
     cnt[1] += 1
@@ -127,20 +147,20 @@ def added_site(cnt: np.ndarray, obs: np.ndarray) -> None:
     _refresh_second(cnt, obs, old_l, old_s, 1)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def link_counted(ptr: np.ndarray, cnt: np.ndarray, obs: np.ndarray, a: int, b: int) -> None:
     """Add edge (a, b) to the forest and to the cluster statistics."""
     ra = find(ptr, a)
     rb = find(ptr, b)
     if ra != rb:
-        merged(cnt, obs, -ptr[ra], -ptr[rb])
+        merged(cnt, obs, -np.int64(ptr[ra]), -np.int64(ptr[rb]))
         union_roots(ptr, ra, rb)
 
 
 # ------------------------------------------------------------- wrapping (lattice torus)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def find_disp(ptr: np.ndarray, dx: np.ndarray, dy: np.ndarray, i: int) -> tuple[int, int, int]:
     """Root of i and the lattice displacement pos(i) - pos(root), halving the path.
 
@@ -161,7 +181,7 @@ def find_disp(ptr: np.ndarray, dx: np.ndarray, dy: np.ndarray, i: int) -> tuple[
     return i, tx, ty
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def link_wrapping(
     ptr: np.ndarray,
     dx: np.ndarray,
@@ -185,7 +205,7 @@ def link_wrapping(
         if (ox != 0 or oy != 0) and obs[_WRAP_AT] == _NEVER:
             obs[_WRAP_AT] = m
         return
-    merged(cnt, obs, -ptr[ra], -ptr[rb])
+    merged(cnt, obs, -np.int64(ptr[ra]), -np.int64(ptr[rb]))
     if ptr[ra] <= ptr[rb]:  # ra is the larger: hang rb below it
         ptr[ra] += ptr[rb]
         ptr[rb] = ra
@@ -287,75 +307,130 @@ def delta_windows(
     return ms.copy(), ms.copy(), np.ones(P, dtype=np.float64), zeros, zeros.copy()
 
 
+# Tally state of one pass: wi int64[2, P] rows (lo, hi); wf float64[3, P] rows (A, B,
+# weight at the next m the window will see); acc float64[P, K + 1] weighted sums (column
+# K: the weight sum); buf float64[BLOCK, K] the observables of the current block of
+# occupations; cur int64[2] = (rows filled, m of row 0).
+_LO, _HI = 0, 1
+_A, _B, _W = 0, 1, 2
+BLOCK = 512
+
+
 @njit(cache=True, nogil=True)
 def open_windows(
-    lo: np.ndarray, w0: np.ndarray
+    lo: np.ndarray, hi: np.ndarray, w0: np.ndarray, A: np.ndarray, B: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cursor state for ``record`` from m = 0: current weights w, order (windows by lo),
-    active (open windows), ctl = (number open, next to open), acc (sums, P × (K+1))."""
+    """Tally state (wi, wf, acc, buf, cur) for a pass over these windows, from m = 0."""
     P = lo.shape[0]
-    order = np.argsort(lo, kind="mergesort")
+    wi = np.empty((2, P), dtype=np.int64)
+    wi[_LO] = lo
+    wi[_HI] = hi
+    wf = np.empty((3, P), dtype=np.float64)
+    wf[_A] = A
+    wf[_B] = B
+    wf[_W] = w0
     acc = np.zeros((P, N_MOMENTS + 1), dtype=np.float64)
-    return w0.copy(), order, np.empty(P, np.int64), np.zeros(2, np.int64), acc
+    return wi, wf, acc, np.empty((BLOCK, N_MOMENTS), dtype=np.float64), np.zeros(2, np.int64)
 
 
 @njit(cache=True, nogil=True)
-def record(
+def flush(
+    wi: np.ndarray, wf: np.ndarray, acc: np.ndarray, buf: np.ndarray, cur: np.ndarray
+) -> None:
+    """Fold the buffered block into every window that overlaps it.
+
+    Per window a tight loop over its part of the block: K+1 multiply-adds into local
+    sums and one step of the weight recurrence per occupation. Empties the buffer.
+    """
+    count = cur[0]
+    start = cur[1]
+    end = start + count - 1
+    for j in range(wi.shape[1]):
+        first = max(wi[_LO, j], start)
+        last = min(wi[_HI, j], end)
+        if first > last:
+            continue
+        a = wf[_A, j]
+        b = wf[_B, j]
+        wj = wf[_W, j]
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = s9 = 0.0
+        for m in range(first, last + 1):
+            i = m - start  # 2-D indexing: a row view would cost a refcount pair per step
+            s0 += wj * buf[i, 0]
+            s1 += wj * buf[i, 1]
+            s2 += wj * buf[i, 2]
+            s3 += wj * buf[i, 3]
+            s4 += wj * buf[i, 4]
+            s5 += wj * buf[i, 5]
+            s6 += wj * buf[i, 6]
+            s7 += wj * buf[i, 7]
+            s8 += wj * buf[i, 8]
+            s9 += wj
+            wj *= (a - b * m) / (m + 1.0)
+        wf[_W, j] = wj
+        acc[j, 0] += s0
+        acc[j, 1] += s1
+        acc[j, 2] += s2
+        acc[j, 3] += s3
+        acc[j, 4] += s4
+        acc[j, 5] += s5
+        acc[j, 6] += s6
+        acc[j, 7] += s7
+        acc[j, 8] += s8
+        acc[j, 9] += s9
+    cur[0] = 0
+    cur[1] = end + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tally(
     m: int,
     N: int,
     obs: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    A: np.ndarray,
-    B: np.ndarray,
-    w: np.ndarray,
-    order: np.ndarray,
-    active: np.ndarray,
-    ctl: np.ndarray,
+    wi: np.ndarray,
+    wf: np.ndarray,
     acc: np.ndarray,
+    buf: np.ndarray,
+    cur: np.ndarray,
 ) -> None:
-    """Fold the state after m occupations into every grid point whose window covers m."""
-    P = lo.shape[0]
-    while ctl[1] < P and lo[order[ctl[1]]] == m:
-        active[ctl[0]] = order[ctl[1]]
-        ctl[0] += 1
-        ctl[1] += 1
-    if ctl[0] == 0:
-        return
+    """Buffer the observables after m occupations (m = 0, 1, 2, ... in turn).
+
+    Small enough to be inlined into the pass loop; the caller folds a full buffer with
+    ``flush`` (kept out of this function so that the per-occupation path stays a few
+    stores).
+    """
+    i = cur[0]
     largest = obs[_LARGEST]
-    S = largest / N
-    S2 = obs[_SECOND] / N
-    cpn = obs[_CLUSTERS] / N
     rest = obs[_OCCUPIED] - largest
-    chi = (obs[_SUMSQ] - largest * largest) / rest if rest > 0 else 0.0
-    wrap = 1.0 if m >= obs[_WRAP_AT] else 0.0
-    k = 0
-    while k < ctl[0]:
-        j = active[k]
-        wj = w[j]
-        row = acc[j]
-        row[0] += wj * S
-        row[1] += wj * S * S
-        row[2] += wj * S2
-        row[3] += wj * S2 * S2
-        row[4] += wj * chi
-        row[5] += wj * chi * chi
-        row[6] += wj * cpn
-        row[7] += wj * cpn * cpn
-        row[8] += wj * wrap
-        row[_WEIGHT] += wj
-        if m >= hi[j]:
-            ctl[0] -= 1
-            active[k] = active[ctl[0]]
-        else:
-            w[j] = wj * (A[j] - B[j] * m) / (m + 1.0)
-            k += 1
+    x = largest / N
+    buf[i, 0] = x
+    buf[i, 1] = x * x
+    x = obs[_SECOND] / N
+    buf[i, 2] = x
+    buf[i, 3] = x * x
+    x = (obs[_SUMSQ] - largest * largest) / rest if rest > 0 else 0.0
+    buf[i, 4] = x
+    buf[i, 5] = x * x
+    x = obs[_CLUSTERS] / N
+    buf[i, 6] = x
+    buf[i, 7] = x * x
+    buf[i, 8] = 1.0 if m >= obs[_WRAP_AT] else 0.0
+    cur[0] = i + 1
 
 
 @njit(cache=True, nogil=True)
-def finish(acc: np.ndarray, out: np.ndarray) -> None:
-    """Normalize each grid point's sums by its weight sum into ``out`` (P, N_MOMENTS)."""
-    for j in range(acc.shape[0]):
+def finish(
+    wi: np.ndarray,
+    wf: np.ndarray,
+    acc: np.ndarray,
+    buf: np.ndarray,
+    cur: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Fold the last partial block, then normalize each grid point's sums by its weight
+    sum into ``out`` (P, K)."""
+    flush(wi, wf, acc, buf, cur)
+    for j in range(out.shape[0]):
         total = acc[j, _WEIGHT]
         for k in range(N_MOMENTS):
             out[j, k] = acc[j, k] / total if total > 0.0 else 0.0
@@ -365,7 +440,7 @@ def finish(acc: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _random_index(bound: int, s: np.ndarray) -> int:
+def _random_index(bound: int, s: np.ndarray) -> np.int64 | int:
     """Uniform in [0, bound) as int64 (0 when bound <= 1, without drawing)."""
     return np.int64(next_below(s, bound)) if bound > 1 else 0
 
@@ -379,7 +454,7 @@ def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray) -> np.ndarray:
     times, so it is present independently with p = 1 - exp(-2λ/n²): exactly G(n, p) for
     λ = -n²/2·log(1-p). Self-loops and repeated pairs leave the clusters unchanged, so
     the pass draws pairs one by one and convolves with Poisson(λ_j) weights. (p = 1 is
-    taken as 1 - 2^-53.) O(n + λ_max·α(n)) time, 8 bytes a node.
+    taken as 1 - 2^-53.) O(n + λ_max·α(n)) time, 8 bytes a node; n <= 2^32.
     """
     P = cs.shape[0]
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)
@@ -393,15 +468,16 @@ def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray) -> np.ndarray:
         s = states[r]
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
-        w, order, active, ctl, acc = open_windows(lo, w0)
-        record(0, n, obs, lo, hi, A, B, w, order, active, ctl, acc)
+        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
+        tally(0, n, obs, wi, wf, acc, buf, cur)
         for k in range(1, stop + 1):
-            u = _random_index(n, s)
-            v = _random_index(n, s)
+            u, v = next_pair_below(s, n)
             if u != v:
                 link_counted(ptr, cnt, obs, u, v)
-            record(k, n, obs, lo, hi, A, B, w, order, active, ctl, acc)
-        finish(acc, out[r])
+            tally(k, n, obs, wi, wf, acc, buf, cur)
+            if cur[0] == BLOCK:
+                flush(wi, wf, acc, buf, cur)
+        finish(wi, wf, acc, buf, cur, out[r])
     return out
 
 
@@ -427,8 +503,8 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
         M = edges.shape[0]
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
-        w, order, active, ctl, acc = open_windows(lo, w0)
-        record(0, n, obs, lo, hi, A, B, w, order, active, ctl, acc)
+        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
+        tally(0, n, obs, wi, wf, acc, buf, cur)
         for m in range(1, m_max + 1):
             k = m - 1 + _random_index(M - m + 1, s)
             a = edges[k, 0]
@@ -436,8 +512,10 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
             edges[k, 0] = edges[m - 1, 0]
             edges[k, 1] = edges[m - 1, 1]
             link_counted(ptr, cnt, obs, a, b)
-            record(m, n, obs, lo, hi, A, B, w, order, active, ctl, acc)
-        finish(acc, out[r])
+            tally(m, n, obs, wi, wf, acc, buf, cur)
+            if cur[0] == BLOCK:
+                flush(wi, wf, acc, buf, cur)
+        finish(wi, wf, acc, buf, cur, out[r])
     return out
 
 
@@ -455,17 +533,19 @@ def configuration_sweep_batch(
         lo, hi, w0, A, B = binomial_windows(stubs.shape[0] // 2, phis)
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
-        w, order, active, ctl, acc = open_windows(lo, w0)
-        record(0, n, obs, lo, hi, A, B, w, order, active, ctl, acc)
+        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
+        tally(0, n, obs, wi, wf, acc, buf, cur)
         for m in range(1, (hi.max() if P > 0 else 0) + 1):
             a, b = stub_edge(stubs, m - 1, s)
             link_counted(ptr, cnt, obs, a, b)
-            record(m, n, obs, lo, hi, A, B, w, order, active, ctl, acc)
-        finish(acc, out[r])
+            tally(m, n, obs, wi, wf, acc, buf, cur)
+            if cur[0] == BLOCK:
+                flush(wi, wf, acc, buf, cur)
+        finish(wi, wf, acc, buf, cur, out[r])
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _torus_step(L: int, i: int, direction: int) -> tuple[int, int, int]:
     """Neighbour of site i on the L×L torus: (site, ex, ey) for direction 0..3 (+x, -x, +y, -y)."""
     x = i % L
@@ -497,16 +577,18 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         dx = np.zeros(N, dtype=np.int32)
         dy = np.zeros(N, dtype=np.int32)
         cnt, obs = new_stats(N, N)
-        w, order, active, ctl, acc = open_windows(lo, w0)
-        record(0, N, obs, lo, hi, A, B, w, order, active, ctl, acc)
+        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
+        tally(0, N, obs, wi, wf, acc, buf, cur)
         for m in range(1, (hi.max() if P > 0 else 0) + 1):
             lazy_swap(bonds, m - 1, s)
             b = bonds[m - 1]
             a = b % N
             c, ex, ey = _torus_step(L, a, 0 if b < N else 2)
             link_wrapping(ptr, dx, dy, cnt, obs, a, c, ex, ey, m)
-            record(m, N, obs, lo, hi, A, B, w, order, active, ctl, acc)
-        finish(acc, out[r])
+            tally(m, N, obs, wi, wf, acc, buf, cur)
+            if cur[0] == BLOCK:
+                flush(wi, wf, acc, buf, cur)
+        finish(wi, wf, acc, buf, cur, out[r])
     return out
 
 
@@ -529,8 +611,8 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         dx = np.zeros(N, dtype=np.int32)
         dy = np.zeros(N, dtype=np.int32)
         cnt, obs = new_stats(N, 0)
-        w, order, active, ctl, acc = open_windows(lo, w0)
-        record(0, N, obs, lo, hi, A, B, w, order, active, ctl, acc)
+        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
+        tally(0, N, obs, wi, wf, acc, buf, cur)
         for m in range(1, (hi.max() if P > 0 else 0) + 1):
             lazy_swap(sites, m - 1, s)
             i = sites[m - 1]
@@ -540,6 +622,8 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
                 j, ex, ey = _torus_step(L, i, d)
                 if occupied[j]:
                     link_wrapping(ptr, dx, dy, cnt, obs, i, j, ex, ey, m)
-            record(m, N, obs, lo, hi, A, B, w, order, active, ctl, acc)
-        finish(acc, out[r])
+            tally(m, N, obs, wi, wf, acc, buf, cur)
+            if cur[0] == BLOCK:
+                flush(wi, wf, acc, buf, cur)
+        finish(wi, wf, acc, buf, cur, out[r])
     return out

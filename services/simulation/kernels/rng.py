@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit, uint64
 
 _MASK53 = uint64((1 << 53) - 1)
+_MASK32 = uint64(0xFFFFFFFF)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
@@ -59,9 +60,14 @@ def next_double(s: np.ndarray) -> float:
 
 @njit(cache=True, nogil=True)
 def next_below(s: np.ndarray, bound: int) -> int:
-    """Uniform integer in [0, bound) without modulo bias (Lemire's multiply-shift)."""
+    """Uniform integer in [0, bound) without modulo bias (Lemire's multiply-shift).
+
+    The rejection threshold 2^64 mod bound (a 64-bit division) is computed only when the
+    low word falls below ``bound``, which is the only case where it can reject.
+    """
     b = uint64(bound)
-    threshold = (uint64(0) - b) % b
+    threshold = uint64(0)
+    ready = False
     while True:
         x = next_u64(s)
         # 128-bit product high/low words via 32-bit halves
@@ -76,5 +82,33 @@ def next_below(s: np.ndarray, bound: int) -> int:
         cross = (lo_lo >> uint64(32)) + (hi_lo & uint64(0xFFFFFFFF)) + lo_hi
         high = hi_hi + (hi_lo >> uint64(32)) + (cross >> uint64(32))
         low = x * b
+        if low >= b:
+            return int(high)
+        if not ready:
+            threshold = (uint64(0) - b) % b
+            ready = True
         if low >= threshold:
             return int(high)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _below32(s: np.ndarray, h: int, b: int) -> int:
+    """Lemire's method in 32 bits: the 32 random bits h mapped to [0, b), redrawing on the
+    rare rejection (2^32 mod b, a division, is computed only then)."""
+    m = h * b
+    if (m & _MASK32) < b:
+        threshold = (uint64(1) << uint64(32)) % b
+        while (m & _MASK32) < threshold:
+            m = (next_u64(s) >> uint64(32)) * b
+    return m >> uint64(32)
+
+
+@njit(cache=True, nogil=True)
+def next_pair_below(s: np.ndarray, bound: int) -> tuple[np.int64, np.int64]:
+    """Two independent uniform integers in [0, bound), 1 <= bound <= 2^32, from the two
+    32-bit halves of one draw: half the generator calls of two ``next_below``."""
+    b = uint64(bound)
+    x = next_u64(s)
+    u = _below32(s, x >> uint64(32), b)
+    v = _below32(s, x & _MASK32, b)
+    return np.int64(u), np.int64(v)
