@@ -76,6 +76,7 @@ SIGMOID_MODELS = ("logistic", "gompertz")
 SMOOTH_MODELS = ("power_law", "linear_log")
 MIN_POINTS = 5
 MAX_IRLS = 50
+SIGMOID_MAX_NFEV_PER_PARAM = 50  # a sigmoid on flat noise crawls; well-posed fits need < 30
 IRLS_TOL = 1e-4  # settled: no fitted value moves by more than 1e-4 of its binomial sd
 _LN2 = math.log(2.0)
 _NAN = float("nan")
@@ -374,6 +375,7 @@ def _sigmoid_fitter(name: str, model: _Sigmoid, d: _Data, budget: TimeBudget) ->
             sigma=sigma,
             absolute_sigma=sigma is not None,
             bounds=(lo, hi),
+            max_nfev=SIGMOID_MAX_NFEV_PER_PARAM * lo.size,
             budget=budget,
         )
         res = curvature_fit_result(name, model.names(), lsq, y)

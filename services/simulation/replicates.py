@@ -18,7 +18,7 @@ Progress = Callable[[int, int], None]
 """progress(done, total): replicates finished so far out of the request's total."""
 
 
-def _chunks(first: int, count: int, pieces: int) -> list[tuple[int, int]]:
+def contiguous_batches(first: int, count: int, pieces: int) -> list[tuple[int, int]]:
     """Split replicates first..first+count-1 into at most ``pieces`` contiguous (start, size)."""
     pieces = max(1, min(pieces, count))
     base, extra = divmod(count, pieces)
@@ -56,7 +56,7 @@ def run_replicates(
     parallel = executor is not None or workers > 1
     # several blocks per worker so progress moves and uneven blocks balance out
     pieces = 4 * max(workers, 2) if parallel else 16
-    blocks = _chunks(first, count, pieces)
+    blocks = contiguous_batches(first, count, pieces)
 
     def run_block(start: int, size: int) -> np.ndarray:
         return kernel(stream_states(seed, start, size))

@@ -19,7 +19,7 @@ from services.simulation import ENGINE_VERSION
 from services.simulation.config import SimulationSettings
 from services.simulation.graphs import MeanStd, SampleResult, sample_graph
 from services.simulation.models import MODELS, DegreeDistribution
-from services.simulation.replicates import _chunks as contiguous_batches
+from services.simulation.replicates import contiguous_batches
 from services.simulation.sweeps import (
     Grid,
     SweepBatch,

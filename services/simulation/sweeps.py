@@ -10,6 +10,8 @@ API (stable; the gRPC servicer maps it 1:1)::
                   Grid(values=(...)) — any order, returned in that order
     control       per model (SweepResult.control names it):
                   erdos_renyi        "c"   mean degree, p = c/(n-1), in [0, n-1]; exact G(n, p)
+                                           (random pairs, Poisson convolution: see
+                                           kernels.newman_ziff.er_sweep_batch)
                   erdos_renyi_gnm    "c"   mean degree of exactly m = round(c·n/2) edges
                   configuration      "phi" bond occupation in [0, 1] on the multigraph
                   square_lattice_*   "p"   site / bond occupation in [0, 1], L×L torus
@@ -38,6 +40,7 @@ for n / L / replicates / grid.points / replicates × points / work over ``limits
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -190,7 +193,10 @@ def plan_sweep(
     reps = require_int(replicates, "replicates", 1)
     seed_v = require_seed(seed)
     top = max(controls)
-    if sub.model in (ERDOS_RENYI, ERDOS_RENYI_GNM):
+    if sub.model == ERDOS_RENYI:  # pairs drawn by the pass: λ = -n²/2·log(1 - p) at the top
+        p_top = min(top / (sub.nodes - 1), 1.0 - 2.0**-53)
+        edges = -0.5 * float(sub.nodes) ** 2 * math.log1p(-p_top)
+    elif sub.model == ERDOS_RENYI_GNM:
         edges = top * sub.nodes / 2.0
     elif sub.model == CONFIGURATION:
         assert sub.degrees is not None

@@ -21,7 +21,11 @@ _MODELS: tuple[dict[str, Any], ...] = (
     {"model": "square_lattice_site", "L": 4},
     {"model": "square_lattice_bond", "L": 4},
 )
-_CONTROL: dict[str, dict[str, Any]] = {"erdos_renyi": {"c": 1.0}, "erdos_renyi_gnm": {"m": 5}, "configuration": {}}
+_CONTROL: dict[str, dict[str, Any]] = {
+    "erdos_renyi": {"c": 1.0},
+    "erdos_renyi_gnm": {"m": 5},
+    "configuration": {},
+}
 
 
 def warm_kernels() -> None:
