@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from gateway.api.routes import fits, graphs, health, sweeps
+from gateway.api.routes import abilities, fits, graphs, health, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(graphs.router)
     app.include_router(sweeps.router)
     app.include_router(fits.router)
+    app.include_router(abilities.router)
 
     @app.middleware("http")
     async def observe(

@@ -374,7 +374,7 @@ def _sigmoid_fitter(name: str, model: _Sigmoid, d: _Data, budget: TimeBudget) ->
             jac=model.jac,
             sigma=sigma,
             absolute_sigma=sigma is not None,
-            bounds=(lo, hi),
+            bounds=(lo.tolist(), hi.tolist()),
             max_nfev=SIGMOID_MAX_NFEV_PER_PARAM * lo.size,
             budget=budget,
         )
@@ -423,27 +423,32 @@ def _linear_fitter(d: _Data, budget: TimeBudget, constant: bool) -> FitWith:
     return fit
 
 
+def _mapped_predictions(preds: list[Prediction], c: float, sign: float) -> list[Prediction]:
+    """Predictions of a fitted target t = c + sign·y mapped back to y, keyed by ``scale``."""
+    out = []
+    for p in preds:
+        a, b = c + sign * p.ci95[0], c + sign * p.ci95[1]
+        out.append(
+            Prediction(x={"scale": p.x["x"]}, value=c + sign * p.value, ci95=(min(a, b), max(a, b)))
+        )
+    return out
+
+
 def _power_law_fitter(d: _Data, limits: FitLimits, budget: TimeBudget) -> FitWith:
     """fit(y, sigma, _) for y = c - A·scale^(-alpha) (known ceiling c, every y below it:
     the deficit c - y is fitted, same residuals) or y = E + A·scale^(-alpha) (E free)."""
     deficit = d.ceiling is not None and bool(np.all(d.y < d.ceiling))
 
+    c = float(d.ceiling) if deficit and d.ceiling is not None else 0.0
+    sign = -1.0 if deficit else 1.0
+
     def fit(y: np.ndarray, sigma: np.ndarray | None, theta0: np.ndarray | None) -> _Fit:
-        c = d.ceiling if deficit else 0.0
-        sign = -1.0 if deficit else 1.0
         res = fit_power_law(
-            d.scale, c + sign * y if deficit else y, offset=not deficit, sigma=sigma,
+            d.scale, c + sign * y, offset=not deficit, sigma=sigma,
             absolute_sigma=sigma is not None, predict_x=d.predict_scale, limits=limits,
             budget=budget,
         )  # fmt: skip
-        res.predictions = [
-            Prediction(
-                x={"scale": p.x["x"]},
-                value=c + sign * p.value,
-                ci95=tuple(sorted((c + sign * p.ci95[0], c + sign * p.ci95[1]))),  # type: ignore[arg-type]
-            )
-            for p in res.predictions
-        ]
+        res.predictions = _mapped_predictions(res.predictions, c, sign)
         if deficit:
             res.extra["E"] = float(c)
             res.message = f"deficit c - y fitted, E = ceiling = {c:g} fixed; {res.message}"
@@ -468,15 +473,8 @@ def _broken_power_law(d: _Data, limits: FitLimits, budget: TimeBudget) -> FitRes
     res = fit_broken_power_law(
         d.scale, target, predict_x=d.predict_scale, limits=limits, budget=budget
     )
-    c, sign = (float(d.ceiling), -1.0) if deficit else (0.0, 1.0)  # type: ignore[arg-type]
-    res.predictions = [
-        Prediction(
-            x={"scale": p.x["x"]},
-            value=c + sign * p.value,
-            ci95=tuple(sorted((c + sign * p.ci95[0], c + sign * p.ci95[1]))),  # type: ignore[arg-type]
-        )
-        for p in res.predictions
-    ]
+    c = float(d.ceiling) if deficit and d.ceiling is not None else 0.0
+    res.predictions = _mapped_predictions(res.predictions, c, -1.0 if deficit else 1.0)
     if d.items is None:
         jac_term = 2.0 * float(np.sum(np.log(target)))
         res.aic, res.bic = res.aic + jac_term, res.bic + jac_term
@@ -541,9 +539,11 @@ def _validate(
     outside = np.flatnonzero((y < lo) | (y > hi))
     if outside.size:
         i = int(outside[0])
+        below = floor is not None and y[i] < floor
+        hint = "; omit floor to fit it (chance-level scores scatter below chance)" if below else ""
         raise InvalidArgument.field(
             f"score[{i}]",
-            f"must lie in [{lo:g}, {hi:g}] (floor, ceiling, proportion), got {y[i]:g}",
+            f"must lie in [{lo:g}, {hi:g}] (floor, ceiling, proportion), got {y[i]:g}{hint}",
         )
     ps = as_vector(predict_scale, "predict_scale")
     require_positive(ps, "predict_scale")

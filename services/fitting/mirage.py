@@ -133,7 +133,7 @@ def analyze_mirage(
     token_accuracy: ArrayLike | None = None,
     token_loss: ArrayLike | None = None,
     edit_distance: ArrayLike | None = None,
-    resamples: int = 2000,
+    resamples: int = 1000,  # within the default max_bootstrap limit; p resolution 0.001
     seed: int | None = None,
     level: float = 0.05,
     limits: FitLimits = DEFAULT_LIMITS,

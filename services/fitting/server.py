@@ -12,6 +12,8 @@ from services.common.errors import InvalidArgument
 from services.common.rpc import ServicerBase, proto_kwargs, unary
 from services.fitting import ENGINE_VERSION
 from services.fitting.config import FittingSettings
+from services.fitting.emergence import EmergenceResult, fit_emergence
+from services.fitting.mirage import MirageResult, analyze_mirage
 from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.critical_point import SweepCurve, fit_critical_point, linear_size
@@ -22,7 +24,7 @@ from zuhur.v1 import common_pb2, fitting_pb2, fitting_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Fitting"
 MODELS = ("power-law", "scaling-law/chinchilla", "scaling-law/kaplan", "broken-power-law",
-          "critical-point")  # fmt: skip
+          "critical-point", "emergence", "mirage")  # fmt: skip
 SCALING_FORMS = {"chinchilla": fit_chinchilla, "kaplan": fit_kaplan}
 
 
@@ -76,6 +78,58 @@ def fit_result_proto(result: FitResult) -> fitting_pb2.FitResult:
     if result.seed is not None:
         out.seed = result.seed
     return out
+
+
+def counts(values: list[int]) -> int | list[int] | None:
+    """Item counts as the science takes them: none, one for every point, or one per point."""
+    return None if not values else values[0] if len(values) == 1 else values
+
+
+def emergence_proto(result: EmergenceResult) -> fitting_pb2.EmergenceResult:
+    out = fitting_pb2.EmergenceResult(
+        verdict=result.verdict,
+        reason=result.reason,
+        sigmoid=result.sigmoid,
+        best_smooth=result.best_smooth,
+        preferred=result.preferred,
+        delta_aic=result.delta_aic,
+        delta_bic=result.delta_bic,
+        threshold=_param(result.threshold),
+        width_decades=_param(result.width_decades),
+        plateau_points=result.plateau_points,
+        predictions=[_prediction(p) for p in result.predictions],
+        likelihood=result.likelihood,
+        dispersion=result.dispersion,
+        interval_method=result.interval_method,
+        bootstrap=result.bootstrap,
+        bootstrap_failed=result.bootstrap_failed,
+        seed=result.seed,
+        engine_version=ENGINE_VERSION,
+    )
+    for name, fit in result.models.items():
+        out.models[name].CopyFrom(fit_result_proto(fit))
+    return out
+
+
+def mirage_proto(result: MirageResult) -> fitting_pb2.MirageResult:
+    return fitting_pb2.MirageResult(
+        explained=result.explained,
+        reason=result.reason,
+        k=result.k,
+        law=fit_result_proto(result.law),
+        points=[
+            fitting_pb2.MiragePoint(**{**asdict(p), "predicted_ci95": list(p.predicted_ci95)})
+            for p in result.points
+        ],
+        statistic=result.statistic,
+        dof=result.dof,
+        p_value=result.p_value,
+        k_effective=result.k_effective,
+        resamples=result.resamples,
+        seed=result.seed,
+        level=result.level,
+        engine_version=ENGINE_VERSION,
+    )
 
 
 class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
@@ -141,6 +195,34 @@ class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
             for s in request.sweeps
         ]
         return await self._fit(fit_critical_point, curves, **proto_kwargs(request))
+
+    @unary
+    async def FitEmergence(
+        self, request: fitting_pb2.FitEmergenceRequest, context: grpc.aio.ServicerContext
+    ) -> fitting_pb2.EmergenceResult:
+        kwargs = proto_kwargs(request)
+        kwargs["items"] = counts(kwargs["items"])
+        result = await self.run_blocking(
+            fit_emergence, kwargs.pop("scale"), kwargs.pop("score"), limits=self.limits, **kwargs
+        )
+        return emergence_proto(result)
+
+    @unary
+    async def AnalyzeMirage(
+        self, request: fitting_pb2.AnalyzeMirageRequest, context: grpc.aio.ServicerContext
+    ) -> fitting_pb2.MirageResult:
+        kwargs = proto_kwargs(request)
+        kwargs["items"] = counts(kwargs["items"])
+        for evidence in ("token_accuracy", "token_loss", "edit_distance"):
+            kwargs[evidence] = kwargs[evidence] or None
+        result = await self.run_blocking(
+            analyze_mirage,
+            kwargs.pop("scale"),
+            kwargs.pop("exact_match"),
+            limits=self.limits,
+            **kwargs,
+        )
+        return mirage_proto(result)
 
     async def _fit(self, fit: Any, *args: Any, **kwargs: Any) -> fitting_pb2.FitResult:
         """Run one fit on a worker thread under the configured limits."""

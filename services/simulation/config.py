@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.config import ServiceSettings
+from services.simulation.abilities import AbilityLimits
 from services.simulation.limits import Limits
 
 
@@ -17,6 +18,7 @@ class SimulationSettings(ServiceSettings):
     port: int = 50051
     metrics_port: int = 9101
     limits: Limits = Field(default_factory=Limits)
+    ability_limits: AbilityLimits = Field(default_factory=AbilityLimits)
     # Scale-out: fan sweeps of at least fanout_min_replicates replicates out over the
     # replicas behind this target (e.g. dns:///simulation:50051) in fanout_batches batches.
     fanout_target: str | None = None

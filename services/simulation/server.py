@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -14,8 +15,9 @@ import grpc
 import numpy as np
 
 from services.common.errors import InvalidArgument
-from services.common.rpc import ServicerBase, server_stream, unary
+from services.common.rpc import ServicerBase, proto_kwargs, server_stream, unary
 from services.simulation import ENGINE_VERSION
+from services.simulation.abilities import AbilitiesResult, LossLaw, simulate_abilities
 from services.simulation.config import SimulationSettings
 from services.simulation.graphs import MeanStd, SampleResult, sample_graph
 from services.simulation.models import MODELS, DegreeDistribution
@@ -130,6 +132,28 @@ def sweep_curve(result: SweepResult) -> simulation_pb2.SweepCurve:
         if p.wrapping is not None:
             point.wrapping.CopyFrom(stat(p.wrapping))
     return curve
+
+
+def abilities_response(result: AbilitiesResult) -> simulation_pb2.SimulateAbilitiesResponse:
+    out = simulation_pb2.SimulateAbilitiesResponse(
+        sizes=result.sizes.tolist(),
+        token_accuracy=result.token_accuracy.tolist(),
+        loss=result.loss.tolist(),
+        k=result.k,
+        items=result.items,
+        replicates=result.replicates,
+        seed=result.seed,
+        options=result.options,
+        vocab_size=result.vocab_size,
+        engine_version=ENGINE_VERSION,
+    )
+    for metric, curve in result.curves.items():
+        target = out.curves[metric]
+        for p in curve.points:
+            point = target.points.add(size=p.size, mean=p.mean, sd=p.sd, ci95=list(p.ci95))
+            if math.isfinite(p.expected):
+                point.expected = p.expected
+    return out
 
 
 class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
@@ -278,13 +302,38 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
         return reply
 
     @unary
+    async def SimulateAbilities(
+        self, request: simulation_pb2.SimulateAbilitiesRequest, context: grpc.aio.ServicerContext
+    ) -> simulation_pb2.SimulateAbilitiesResponse:
+        kwargs = proto_kwargs(request, skip=("seed",))
+        if not kwargs["metrics"]:
+            del kwargs["metrics"]
+        kwargs["token_accuracy"] = kwargs["token_accuracy"] or None
+        if request.HasField("loss_law"):
+            kwargs["loss_law"] = LossLaw(N_c=request.loss_law.N_c, alpha=request.loss_law.alpha)
+        result = await self.run_blocking(
+            simulate_abilities,
+            **kwargs,
+            seed=request_seed(request),
+            limits=self.settings.ability_limits,
+            executor=self.kernels,
+        )
+        return abilities_response(result)
+
+    @unary
     async def Info(
         self, request: common_pb2.InfoRequest, context: grpc.aio.ServicerContext
     ) -> common_pb2.InfoResponse:
         return common_pb2.InfoResponse(
             service=FULL_NAME,
             engine_version=ENGINE_VERSION,
-            limits={k: float(v) for k, v in asdict(self.limits).items()},
+            limits={
+                **{k: float(v) for k, v in asdict(self.limits).items()},
+                **{
+                    f"abilities_{k}": float(v)
+                    for k, v in asdict(self.settings.ability_limits).items()
+                },
+            },
             models=list(MODELS),
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.simulation.abilities import METRICS, simulate_abilities
 from services.simulation.graphs import sample_graph
 from services.simulation.models import DegreeDistribution
 from services.simulation.sweeps import Grid, sweep
@@ -29,8 +30,10 @@ _CONTROL: dict[str, dict[str, Any]] = {
 
 
 def warm_kernels() -> None:
-    """Compile (or load from the cache) each model's sampling and sweep kernels."""
+    """Compile (or load from the cache) every sampling, sweep and ability kernel."""
     for spec in _MODELS:
         control = _CONTROL.get(spec["model"], {"p": 0.5})
         sample_graph(**spec, **control, replicates=2, seed=0)
         sweep(**spec, grid=Grid(values=(0.2, 0.5)), replicates=2, seed=0)
+    for vocab_size in (0, 8):  # edit distance has a separate finite-vocabulary kernel
+        simulate_abilities([1e8, 1e9], k=3, items=4, metrics=METRICS, vocab_size=vocab_size, seed=0)

@@ -1,52 +1,25 @@
-"""Curve fits: scaling laws with standard errors, intervals and information criteria.
-
-Every fit route has the same shape (JSON mirroring a proto request in, ``FitResult`` out),
-so one factory registers them all from a table.
-"""
+"""Curve fits: scaling laws and emergence, with standard errors, intervals and AIC/BIC."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from google.protobuf.message import Message
 
-from gateway.api.compute import respond
+from gateway.api.routing import add_compute_route
 from gateway.core.clients import FITTING
-from gateway.core.errors import ERROR_RESPONSES
-from gateway.core.protojson import model_for
 from zuhur.v1 import fitting_pb2 as pb
 
 router = APIRouter(prefix="/v1/fits", tags=["fits"])
-FitOut = model_for(pb.FitResult.DESCRIPTOR, request=False)
 
 
 def add_fit_route(
     path: str, message_type: type[Message], method: str, summary: str, example: dict[str, Any]
 ) -> None:
-    """Register ``POST /v1/fits/{path}`` calling ``Fitting.{method}``."""
-    body_model: Any = model_for(message_type.DESCRIPTOR, request=True)
-
-    async def fit(body: Any, request: Request) -> JSONResponse:
-        return await respond(request, body, message_type, FITTING, method)
-
-    # Real objects, not strings: the body model exists only in this closure.
-    fit.__annotations__ = {
-        "body": Annotated[body_model, Body(examples=[example])],
-        "request": Request,
-        "return": JSONResponse,
-    }
-    fit.__doc__ = summary
-    router.add_api_route(
-        f"/{path}",
-        fit,
-        methods=["POST"],
-        response_model=FitOut,
-        responses=ERROR_RESPONSES,
-        summary=summary.split(".")[0],
-        description=summary,
-        name=method,
+    """Register ``POST /v1/fits/{path}`` calling ``Fitting.{method}`` (returns a FitResult)."""
+    add_compute_route(
+        router, f"/{path}", message_type, pb.FitResult, FITTING, method, summary, example
     )
 
 
@@ -100,4 +73,23 @@ add_fit_route(
     "(susceptibility peaks) at several sizes; pass raw `curves` or the `sweeps` returned by "
     "POST /v1/sweeps.",
     {"sweeps": [], "curves": [], "one_over_nu": 0.75},
+)
+add_compute_route(
+    router,
+    "/emergence",
+    pb.FitEmergenceRequest,
+    pb.EmergenceResult,
+    FITTING,
+    "FitEmergence",
+    "Is a score-against-scale curve an emergent jump? Fits a sigmoid in log-scale (logistic "
+    "and Gompertz) against smooth laws (power law, linear in log-scale) and returns every "
+    "model, a verdict (emergent, smooth, inconclusive) with its reason, and the threshold "
+    "scale with a bootstrap 95% interval.",
+    {
+        "scale": [1e7, 3e7, 1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11, 3e11, 1e12],
+        "score": [0.0, 0.0, 0.004, 0.02, 0.09, 0.25, 0.48, 0.68, 0.82, 0.9, 0.95],
+        "floor": 0.0,
+        "items": [500],
+        "seed": 3,
+    },
 )

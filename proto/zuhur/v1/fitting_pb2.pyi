@@ -228,3 +228,144 @@ class FitResult(_message.Message):
     seed: int
     compute_optimal: _containers.MessageMap[str, ParamEstimate]
     def __init__(self, model: _Optional[str] = ..., params: _Optional[_Mapping[str, ParamEstimate]] = ..., r2: _Optional[float] = ..., aic: _Optional[float] = ..., bic: _Optional[float] = ..., n: _Optional[int] = ..., converged: _Optional[bool] = ..., interval_method: _Optional[str] = ..., objective: _Optional[float] = ..., message: _Optional[str] = ..., residuals: _Optional[_Union[ResidualSummary, _Mapping]] = ..., engine_version: _Optional[str] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., extra: _Optional[_Mapping[str, float]] = ..., derived: _Optional[_Mapping[str, ParamEstimate]] = ..., holdout: _Optional[_Union[HoldoutReport, _Mapping]] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ..., compute_optimal: _Optional[_Mapping[str, ParamEstimate]] = ...) -> None: ...
+
+class FitEmergenceRequest(_message.Message):
+    __slots__ = ("scale", "score", "floor", "ceiling", "items", "predict_scale", "bootstrap", "seed", "broken_power_law")
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    FLOOR_FIELD_NUMBER: _ClassVar[int]
+    CEILING_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    PREDICT_SCALE_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    BROKEN_POWER_LAW_FIELD_NUMBER: _ClassVar[int]
+    scale: _containers.RepeatedScalarFieldContainer[float]
+    score: _containers.RepeatedScalarFieldContainer[float]
+    floor: float
+    ceiling: float
+    items: _containers.RepeatedScalarFieldContainer[int]
+    predict_scale: _containers.RepeatedScalarFieldContainer[float]
+    bootstrap: int
+    seed: int
+    broken_power_law: bool
+    def __init__(self, scale: _Optional[_Iterable[float]] = ..., score: _Optional[_Iterable[float]] = ..., floor: _Optional[float] = ..., ceiling: _Optional[float] = ..., items: _Optional[_Iterable[int]] = ..., predict_scale: _Optional[_Iterable[float]] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., broken_power_law: _Optional[bool] = ...) -> None: ...
+
+class EmergenceResult(_message.Message):
+    __slots__ = ("verdict", "reason", "models", "sigmoid", "best_smooth", "preferred", "delta_aic", "delta_bic", "threshold", "width_decades", "plateau_points", "predictions", "likelihood", "dispersion", "interval_method", "bootstrap", "bootstrap_failed", "seed", "engine_version")
+    class ModelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: FitResult
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[FitResult, _Mapping]] = ...) -> None: ...
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    SIGMOID_FIELD_NUMBER: _ClassVar[int]
+    BEST_SMOOTH_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_FIELD_NUMBER: _ClassVar[int]
+    DELTA_AIC_FIELD_NUMBER: _ClassVar[int]
+    DELTA_BIC_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_DECADES_FIELD_NUMBER: _ClassVar[int]
+    PLATEAU_POINTS_FIELD_NUMBER: _ClassVar[int]
+    PREDICTIONS_FIELD_NUMBER: _ClassVar[int]
+    LIKELIHOOD_FIELD_NUMBER: _ClassVar[int]
+    DISPERSION_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_METHOD_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    verdict: str
+    reason: str
+    models: _containers.MessageMap[str, FitResult]
+    sigmoid: str
+    best_smooth: str
+    preferred: str
+    delta_aic: float
+    delta_bic: float
+    threshold: ParamEstimate
+    width_decades: ParamEstimate
+    plateau_points: int
+    predictions: _containers.RepeatedCompositeFieldContainer[Prediction]
+    likelihood: str
+    dispersion: float
+    interval_method: str
+    bootstrap: int
+    bootstrap_failed: int
+    seed: int
+    engine_version: str
+    def __init__(self, verdict: _Optional[str] = ..., reason: _Optional[str] = ..., models: _Optional[_Mapping[str, FitResult]] = ..., sigmoid: _Optional[str] = ..., best_smooth: _Optional[str] = ..., preferred: _Optional[str] = ..., delta_aic: _Optional[float] = ..., delta_bic: _Optional[float] = ..., threshold: _Optional[_Union[ParamEstimate, _Mapping]] = ..., width_decades: _Optional[_Union[ParamEstimate, _Mapping]] = ..., plateau_points: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., likelihood: _Optional[str] = ..., dispersion: _Optional[float] = ..., interval_method: _Optional[str] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ..., engine_version: _Optional[str] = ...) -> None: ...
+
+class AnalyzeMirageRequest(_message.Message):
+    __slots__ = ("scale", "exact_match", "items", "k", "token_accuracy", "token_loss", "edit_distance", "resamples", "seed", "level")
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    EXACT_MATCH_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_LOSS_FIELD_NUMBER: _ClassVar[int]
+    EDIT_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    RESAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    scale: _containers.RepeatedScalarFieldContainer[float]
+    exact_match: _containers.RepeatedScalarFieldContainer[float]
+    items: _containers.RepeatedScalarFieldContainer[int]
+    k: int
+    token_accuracy: _containers.RepeatedScalarFieldContainer[float]
+    token_loss: _containers.RepeatedScalarFieldContainer[float]
+    edit_distance: _containers.RepeatedScalarFieldContainer[float]
+    resamples: int
+    seed: int
+    level: float
+    def __init__(self, scale: _Optional[_Iterable[float]] = ..., exact_match: _Optional[_Iterable[float]] = ..., items: _Optional[_Iterable[int]] = ..., k: _Optional[int] = ..., token_accuracy: _Optional[_Iterable[float]] = ..., token_loss: _Optional[_Iterable[float]] = ..., edit_distance: _Optional[_Iterable[float]] = ..., resamples: _Optional[int] = ..., seed: _Optional[int] = ..., level: _Optional[float] = ...) -> None: ...
+
+class MiragePoint(_message.Message):
+    __slots__ = ("scale", "token_accuracy", "predicted", "predicted_ci95", "observed", "z")
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_CI95_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_FIELD_NUMBER: _ClassVar[int]
+    Z_FIELD_NUMBER: _ClassVar[int]
+    scale: float
+    token_accuracy: float
+    predicted: float
+    predicted_ci95: _containers.RepeatedScalarFieldContainer[float]
+    observed: float
+    z: float
+    def __init__(self, scale: _Optional[float] = ..., token_accuracy: _Optional[float] = ..., predicted: _Optional[float] = ..., predicted_ci95: _Optional[_Iterable[float]] = ..., observed: _Optional[float] = ..., z: _Optional[float] = ...) -> None: ...
+
+class MirageResult(_message.Message):
+    __slots__ = ("explained", "reason", "k", "law", "points", "statistic", "dof", "p_value", "k_effective", "resamples", "seed", "level", "engine_version")
+    EXPLAINED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    LAW_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    DOF_FIELD_NUMBER: _ClassVar[int]
+    P_VALUE_FIELD_NUMBER: _ClassVar[int]
+    K_EFFECTIVE_FIELD_NUMBER: _ClassVar[int]
+    RESAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    explained: bool
+    reason: str
+    k: int
+    law: FitResult
+    points: _containers.RepeatedCompositeFieldContainer[MiragePoint]
+    statistic: float
+    dof: int
+    p_value: float
+    k_effective: float
+    resamples: int
+    seed: int
+    level: float
+    engine_version: str
+    def __init__(self, explained: _Optional[bool] = ..., reason: _Optional[str] = ..., k: _Optional[int] = ..., law: _Optional[_Union[FitResult, _Mapping]] = ..., points: _Optional[_Iterable[_Union[MiragePoint, _Mapping]]] = ..., statistic: _Optional[float] = ..., dof: _Optional[int] = ..., p_value: _Optional[float] = ..., k_effective: _Optional[float] = ..., resamples: _Optional[int] = ..., seed: _Optional[int] = ..., level: _Optional[float] = ..., engine_version: _Optional[str] = ...) -> None: ...

@@ -55,6 +55,16 @@ class FittingStub:
                 request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitCriticalPointRequest.SerializeToString,
                 response_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
                 _registered_method=True)
+        self.FitEmergence = channel.unary_unary(
+                '/zuhur.v1.Fitting/FitEmergence',
+                request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitEmergenceRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_fitting__pb2.EmergenceResult.FromString,
+                _registered_method=True)
+        self.AnalyzeMirage = channel.unary_unary(
+                '/zuhur.v1.Fitting/AnalyzeMirage',
+                request_serializer=zuhur_dot_v1_dot_fitting__pb2.AnalyzeMirageRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_fitting__pb2.MirageResult.FromString,
+                _registered_method=True)
         self.Info = channel.unary_unary(
                 '/zuhur.v1.Fitting/Info',
                 request_serializer=zuhur_dot_v1_dot_common__pb2.InfoRequest.SerializeToString,
@@ -93,6 +103,20 @@ class FittingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FitEmergence(self, request, context):
+        """Is a benchmark curve against scale an emergent (sigmoid) jump or smooth?
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnalyzeMirage(self, request, context):
+        """Is an exact-match jump explained by a smooth per-token trend pushed through p^k?
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Info(self, request, context):
         """Engine version, limits and models.
         """
@@ -122,6 +146,16 @@ def add_FittingServicer_to_server(servicer, server):
                     servicer.FitCriticalPoint,
                     request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitCriticalPointRequest.FromString,
                     response_serializer=zuhur_dot_v1_dot_fitting__pb2.FitResult.SerializeToString,
+            ),
+            'FitEmergence': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitEmergence,
+                    request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitEmergenceRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_fitting__pb2.EmergenceResult.SerializeToString,
+            ),
+            'AnalyzeMirage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnalyzeMirage,
+                    request_deserializer=zuhur_dot_v1_dot_fitting__pb2.AnalyzeMirageRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_fitting__pb2.MirageResult.SerializeToString,
             ),
             'Info': grpc.unary_unary_rpc_method_handler(
                     servicer.Info,
@@ -237,6 +271,60 @@ class Fitting:
             '/zuhur.v1.Fitting/FitCriticalPoint',
             zuhur_dot_v1_dot_fitting__pb2.FitCriticalPointRequest.SerializeToString,
             zuhur_dot_v1_dot_fitting__pb2.FitResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitEmergence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Fitting/FitEmergence',
+            zuhur_dot_v1_dot_fitting__pb2.FitEmergenceRequest.SerializeToString,
+            zuhur_dot_v1_dot_fitting__pb2.EmergenceResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnalyzeMirage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Fitting/AnalyzeMirage',
+            zuhur_dot_v1_dot_fitting__pb2.AnalyzeMirageRequest.SerializeToString,
+            zuhur_dot_v1_dot_fitting__pb2.MirageResult.FromString,
             options,
             channel_credentials,
             insecure,

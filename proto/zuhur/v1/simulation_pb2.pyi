@@ -196,3 +196,88 @@ class SweepBatchResponse(_message.Message):
     values: _containers.RepeatedScalarFieldContainer[float]
     engine_version: str
     def __init__(self, first: _Optional[int] = ..., count: _Optional[int] = ..., points: _Optional[int] = ..., moments: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ..., engine_version: _Optional[str] = ...) -> None: ...
+
+class LossLaw(_message.Message):
+    __slots__ = ("N_c", "alpha")
+    N_C_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    N_c: float
+    alpha: float
+    def __init__(self, N_c: _Optional[float] = ..., alpha: _Optional[float] = ...) -> None: ...
+
+class SimulateAbilitiesRequest(_message.Message):
+    __slots__ = ("sizes", "k", "items", "metrics", "replicates", "seed", "loss_law", "token_accuracy", "options", "vocab_size")
+    SIZES_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    LOSS_LAW_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    VOCAB_SIZE_FIELD_NUMBER: _ClassVar[int]
+    sizes: _containers.RepeatedScalarFieldContainer[float]
+    k: int
+    items: int
+    metrics: _containers.RepeatedScalarFieldContainer[str]
+    replicates: int
+    seed: int
+    loss_law: LossLaw
+    token_accuracy: _containers.RepeatedScalarFieldContainer[float]
+    options: int
+    vocab_size: int
+    def __init__(self, sizes: _Optional[_Iterable[float]] = ..., k: _Optional[int] = ..., items: _Optional[int] = ..., metrics: _Optional[_Iterable[str]] = ..., replicates: _Optional[int] = ..., seed: _Optional[int] = ..., loss_law: _Optional[_Union[LossLaw, _Mapping]] = ..., token_accuracy: _Optional[_Iterable[float]] = ..., options: _Optional[int] = ..., vocab_size: _Optional[int] = ...) -> None: ...
+
+class MetricPoint(_message.Message):
+    __slots__ = ("size", "expected", "mean", "sd", "ci95")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    SD_FIELD_NUMBER: _ClassVar[int]
+    CI95_FIELD_NUMBER: _ClassVar[int]
+    size: float
+    expected: float
+    mean: float
+    sd: float
+    ci95: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, size: _Optional[float] = ..., expected: _Optional[float] = ..., mean: _Optional[float] = ..., sd: _Optional[float] = ..., ci95: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class MetricCurve(_message.Message):
+    __slots__ = ("points",)
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[MetricPoint]
+    def __init__(self, points: _Optional[_Iterable[_Union[MetricPoint, _Mapping]]] = ...) -> None: ...
+
+class SimulateAbilitiesResponse(_message.Message):
+    __slots__ = ("sizes", "token_accuracy", "loss", "k", "items", "replicates", "seed", "options", "vocab_size", "curves", "engine_version")
+    class CurvesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: MetricCurve
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[MetricCurve, _Mapping]] = ...) -> None: ...
+    SIZES_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    VOCAB_SIZE_FIELD_NUMBER: _ClassVar[int]
+    CURVES_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    sizes: _containers.RepeatedScalarFieldContainer[float]
+    token_accuracy: _containers.RepeatedScalarFieldContainer[float]
+    loss: _containers.RepeatedScalarFieldContainer[float]
+    k: int
+    items: int
+    replicates: int
+    seed: int
+    options: int
+    vocab_size: int
+    curves: _containers.MessageMap[str, MetricCurve]
+    engine_version: str
+    def __init__(self, sizes: _Optional[_Iterable[float]] = ..., token_accuracy: _Optional[_Iterable[float]] = ..., loss: _Optional[_Iterable[float]] = ..., k: _Optional[int] = ..., items: _Optional[int] = ..., replicates: _Optional[int] = ..., seed: _Optional[int] = ..., options: _Optional[int] = ..., vocab_size: _Optional[int] = ..., curves: _Optional[_Mapping[str, MetricCurve]] = ..., engine_version: _Optional[str] = ...) -> None: ...

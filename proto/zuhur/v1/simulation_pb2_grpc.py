@@ -50,6 +50,11 @@ class SimulationStub:
                 request_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchRequest.SerializeToString,
                 response_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchResponse.FromString,
                 _registered_method=True)
+        self.SimulateAbilities = channel.unary_unary(
+                '/zuhur.v1.Simulation/SimulateAbilities',
+                request_serializer=zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesResponse.FromString,
+                _registered_method=True)
         self.Info = channel.unary_unary(
                 '/zuhur.v1.Simulation/Info',
                 request_serializer=zuhur_dot_v1_dot_common__pb2.InfoRequest.SerializeToString,
@@ -83,6 +88,13 @@ class SimulationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SimulateAbilities(self, request, context):
+        """Benchmark curves of a model family whose per-token loss falls smoothly with size.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Info(self, request, context):
         """Engine version, limits and models.
         """
@@ -107,6 +119,11 @@ def add_SimulationServicer_to_server(servicer, server):
                     servicer.SweepBatch,
                     request_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchRequest.FromString,
                     response_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchResponse.SerializeToString,
+            ),
+            'SimulateAbilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.SimulateAbilities,
+                    request_deserializer=zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesResponse.SerializeToString,
             ),
             'Info': grpc.unary_unary_rpc_method_handler(
                     servicer.Info,
@@ -195,6 +212,33 @@ class Simulation:
             '/zuhur.v1.Simulation/SweepBatch',
             zuhur_dot_v1_dot_simulation__pb2.SweepBatchRequest.SerializeToString,
             zuhur_dot_v1_dot_simulation__pb2.SweepBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SimulateAbilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Simulation/SimulateAbilities',
+            zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesRequest.SerializeToString,
+            zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -71,7 +71,7 @@ def levenshtein(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> int:
                 best = row[j - 1] + 1
             row[j] = best
             diag = up
-    return row[m]
+    return int(row[m])
 
 
 @njit(cache=True, nogil=True)

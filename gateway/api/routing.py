@@ -1,0 +1,52 @@
+"""Register a computing route from the proto contract: JSON model in, message out.
+
+Every computing route has the same shape, so one factory builds them from the request and
+response message types, the upstream method and an example; the body model and the OpenAPI
+schema come from the proto descriptors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+from google.protobuf.message import Message
+
+from gateway.api.compute import respond
+from gateway.core.errors import ERROR_RESPONSES
+from gateway.core.protojson import model_for
+
+
+def add_compute_route(
+    router: APIRouter,
+    path: str,
+    request_type: type[Message],
+    response_type: type[Message],
+    service: str,
+    method: str,
+    summary: str,
+    example: dict[str, Any],
+) -> None:
+    """``POST {router.prefix}{path}``: validate JSON as ``request_type``, call ``method``."""
+    body_model: Any = model_for(request_type.DESCRIPTOR, request=True)
+
+    async def endpoint(body: Any, request: Request) -> JSONResponse:
+        return await respond(request, body, request_type, service, method)
+
+    # Real objects, not strings: the body model exists only in this closure.
+    endpoint.__annotations__ = {
+        "body": Annotated[body_model, Body(examples=[example])],
+        "request": Request,
+        "return": JSONResponse,
+    }
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        response_model=model_for(response_type.DESCRIPTOR, request=False),
+        responses=ERROR_RESPONSES,
+        summary=summary.split(".")[0],
+        description=summary,
+        name=method,
+    )
