@@ -25,8 +25,8 @@ def add_fit_route(
 
 # An example drawn from the Chinchilla law itself (E=1.69, A=406.4, B=410.7, alpha=0.34,
 # beta=0.28) at the sizes of a real sweep.
-_N = [7e7, 1.6e8, 4e8, 1e9, 2.8e9, 7e9, 1.6e10] * 2
-_D = [5e9] * 7 + [5e11] * 7
+_N = [n for n in (7e7, 3e8, 1.2e9, 4e9, 1.6e10) for _ in range(4)]
+_D = [5e9, 2e10, 1e11, 5e11] * 5
 CHINCHILLA_EXAMPLE = {
     "form": "chinchilla",
     "N": _N,
