@@ -59,6 +59,7 @@ from services.simulation.models import (
     resolve_substrate,
 )
 from services.simulation.replicates import run_replicates
+from services.simulation.theory import configuration_giant_fraction, er_giant_fraction
 
 SEED_MAX = 2**64 - 1
 
@@ -92,6 +93,8 @@ class SampleResult:
     replicates: tuple[ReplicateStats, ...]
     largest_fraction: MeanStd
     table: np.ndarray = field(repr=False, compare=False)  # int64[R, 4], columns as above
+    # Mean-field largest fraction (n -> infinity) at this control; None for the lattices.
+    theory_largest_fraction: float | None = None
 
 
 def require_seed(seed: object) -> int:
@@ -112,6 +115,7 @@ class _Plan:
     kernel: Callable[[np.ndarray], np.ndarray]
     p: float | None
     edges: float  # expected edges of one realization
+    theory: float | None = None  # mean-field largest fraction as n -> infinity
 
 
 def _plan(
@@ -135,12 +139,14 @@ def _plan(
             prob = require_real(p, "p", 0.0, 1.0)
         else:
             prob = min(1.0, require_real(c, "c", 0.0, float(n - 1)) / (n - 1))
-        return _Plan(lambda st: direct.gnp_batch(n, prob, st), prob, prob * sub.pairs)
+        theory = float(er_giant_fraction(prob * (n - 1))[0])
+        return _Plan(lambda st: direct.gnp_batch(n, prob, st), prob, prob * sub.pairs, theory)
     if sub.model == ERDOS_RENYI_GNM:
         require_unused(sub.model, p=p, c=c, phi=phi)
         require(m is not None, "m", "is required for model erdos_renyi_gnm")
         edges = require_int(m, "m", 0, sub.pairs)
-        return _Plan(lambda st: direct.gnm_batch(n, edges, st), None, float(edges))
+        theory = float(er_giant_fraction(2.0 * edges / n)[0])
+        return _Plan(lambda st: direct.gnm_batch(n, edges, st), None, float(edges), theory)
     if sub.model == CONFIGURATION:
         require_unused(sub.model, p=p, c=c, m=m)
         occ = 1.0 if phi is None else require_real(phi, "phi", 0.0, 1.0)
@@ -152,6 +158,7 @@ def _plan(
             lambda st: direct.configuration_batch(n, ks, cdf, occ, st),
             occ,
             0.5 * n * mean_degree(sub.degrees),
+            float(configuration_giant_fraction(sub.degrees, occ)[0]),
         )
     require_unused(sub.model, c=c, m=m, phi=phi)
     require(p is not None, "p", f"is required for model {sub.model}")
@@ -197,6 +204,7 @@ def sample_graph(
         replicates=rows,
         largest_fraction=MeanStd(float(frac.mean()), float(frac.std())),
         table=table,
+        theory_largest_fraction=plan.theory,
     )
 
 

@@ -71,6 +71,7 @@ def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
         engine_version=ENGINE_VERSION,
         replicates=[simulation_pb2.GraphReplicate(**asdict(r)) for r in result.replicates],
         largest_fraction=common_pb2.Stat(**asdict(result.largest_fraction)),
+        theory_largest_fraction=result.theory_largest_fraction,
     )
 
 

@@ -32,6 +32,16 @@ def test_seeded_sample_is_cached_and_identical(stack: Stack) -> None:
     # Largest component near the mean-field fraction S(2) = 1 + W(-2e^-2)/2.
     s2 = 1 + lambertw(-2 * math.exp(-2)).real / 2
     assert abs(result["largest_fraction"]["mean"] - s2) < 0.03
+    assert abs(result["theory_largest_fraction"] - s2) < 1e-12
+
+
+def test_configuration_model_theory_matches_erdos_renyi(stack: Stack) -> None:
+    """A Poisson(c) configuration model with every bond kept has ER's giant fraction S(c)."""
+    body = {"model": "configuration", "n": 50000, "degrees": {"kind": "poisson", "mean": 3.0}}
+    result = post(stack, "/v1/graphs/sample", {**body, "replicates": 4, "seed": 3}).json()
+    s3 = 1 + lambertw(-3 * math.exp(-3)).real / 3
+    assert abs(result["theory_largest_fraction"] - s3) < 1e-9
+    assert abs(result["largest_fraction"]["mean"] - s3) < 0.01
 
 
 def test_unseeded_sample_is_not_cached(stack: Stack) -> None:
