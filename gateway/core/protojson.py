@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -25,7 +25,14 @@ _SCALARS: dict[int, type] = {
     FieldDescriptor.CPPTYPE_BOOL: bool,
     FieldDescriptor.CPPTYPE_STRING: str,
 }
-_UNSIGNED = (FieldDescriptor.CPPTYPE_UINT32, FieldDescriptor.CPPTYPE_UINT64)
+# Range of each integer type, so an out-of-range number is a 422 naming the field rather
+# than an error when the proto message is built.
+_INT_RANGE: dict[int, tuple[int, int]] = {
+    FieldDescriptor.CPPTYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.CPPTYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.CPPTYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.CPPTYPE_UINT64: (0, 2**64 - 1),
+}
 
 
 def _is_map(field: Any) -> bool:
@@ -48,6 +55,9 @@ def _field_type(field: FieldDescriptor, request: bool) -> Any:
         base = _SCALARS[field.cpp_type]
         if base is float and not request:
             base = float | None  # NaN and infinities travel as null
+        if field.cpp_type in _INT_RANGE:
+            low, high = _INT_RANGE[field.cpp_type]
+            base = Annotated[int, Field(ge=low, le=high)]
     if field.is_repeated:
         return list[base]
     return base
@@ -59,16 +69,13 @@ def model_for(descriptor: Descriptor, request: bool) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for field in descriptor.fields:
         annotation = _field_type(field, request)
-        constraints: dict[str, Any] = {}
-        if field.cpp_type in _UNSIGNED:
-            constraints["ge"] = 0
         if field.is_repeated or _is_map(field):
             default: Any = Field(default_factory=list if not _is_map(field) else dict)
         elif field.has_presence or not request:
             annotation = annotation | None
-            default = Field(default=None, **constraints)
+            default = Field(default=None)
         else:
-            default = Field(default=field.default_value, **constraints)
+            default = Field(default=field.default_value)
         fields[field.name] = (annotation, default)
     config = ConfigDict(extra="forbid" if request else "ignore")
     suffix = "" if request else "Out"

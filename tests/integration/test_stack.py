@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import httpx
 import pytest
+import redis
 from scipy.special import lambertw
 
 from tests.integration.stack import Stack
@@ -64,6 +66,7 @@ def test_unseeded_sample_is_not_cached(stack: Stack) -> None:
         ({**SAMPLE, "n": 10**12}, "n"),  # over the configured limit
         ({**SAMPLE, "n": "many"}, "n"),  # wrong JSON type, caught by the gateway's schema
         ({**SAMPLE, "colour": "red"}, "colour"),
+        ({**SAMPLE, "replicates": 2**31}, "replicates"),  # beyond int32: no 500 either
     ],
 )
 def test_bad_sample_request_is_422_naming_the_field(stack: Stack, body: dict, field: str) -> None:
@@ -157,3 +160,41 @@ def test_redis_down_still_answers(own_stack: Stack) -> None:
     assert reply.json() == cached.json()  # computed again: the same seed gives the same bytes
     ready = httpx.get(f"{own_stack.url}/readyz").json()
     assert ready["status"] == "degraded" and ready["checks"]["redis"] == "unavailable"
+
+
+def sample_calls(stack: Stack) -> float:
+    """SampleGraph calls the simulation service has answered OK (from its /metrics)."""
+    text = httpx.get(f"http://127.0.0.1:{stack.ports['simulation_metrics']}/metrics").text
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("zuhur_grpc_server_requests_total{")
+        and 'method="SampleGraph"' in line
+        and 'code="OK"' in line
+    )
+
+
+def test_identical_concurrent_requests_compute_once(stack: Stack) -> None:
+    """Single flight: the second of two identical in-flight requests waits for the first."""
+    body = {"model": "erdos_renyi", "n": 2_000_000, "c": 2.0, "replicates": 2, "seed": 777}
+    before = sample_calls(stack)
+
+    async def both() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=120) as client:
+            return list(
+                await asyncio.gather(*(client.post("/v1/graphs/sample", json=body) for _ in "ab"))
+            )
+
+    replies = asyncio.run(both())
+    assert sorted(r.headers["X-Cache"] for r in replies) == ["HIT", "MISS"]
+    assert replies[0].json() == replies[1].json()
+    assert sample_calls(stack) - before == 1
+
+
+def test_cached_results_expire(stack: Stack) -> None:
+    post(stack, "/v1/graphs/sample", {**SAMPLE, "seed": 4242})
+    client = redis.Redis(port=stack.ports["redis"])
+    keys = [k for k in client.scan_iter("zuhur:v1:*") if not k.endswith(b":lock")]
+    assert keys
+    ttls = [client.ttl(k) for k in keys]
+    assert all(0 < t <= 7 * 24 * 3600 for t in ttls), ttls

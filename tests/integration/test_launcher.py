@@ -1,0 +1,65 @@
+"""`make up`'s launcher: honcho runs the Procfile, announces readiness, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.integration.stack import ROOT, free_port
+
+
+def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("redis", "sim", "sim_m", "fit", "fit_m", "gw")}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache")),
+        "REDIS_PORT": str(ports["redis"]),
+        "ZUHUR_SIMULATION_PORT": str(ports["sim"]),
+        "ZUHUR_SIMULATION_METRICS_PORT": str(ports["sim_m"]),
+        "ZUHUR_FITTING_PORT": str(ports["fit"]),
+        "ZUHUR_FITTING_METRICS_PORT": str(ports["fit_m"]),
+        "ZUHUR_GATEWAY_PORT": str(ports["gw"]),
+        "ZUHUR_GATEWAY_SIMULATION_TARGET": f"127.0.0.1:{ports['sim']}",
+        "ZUHUR_GATEWAY_FITTING_TARGET": f"127.0.0.1:{ports['fit']}",
+    }
+    log = (tmp_path / "honcho.log").open("w+")
+    honcho = Path(sys.executable).parent / "honcho"
+    proc = subprocess.Popen(
+        [str(honcho), "-f", "deploy/local/Procfile", "-d", str(ROOT), "start"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{ports['gw']}"
+    try:
+        deadline = time.monotonic() + 240
+        while "Zuhur is ready at" not in (tmp_path / "honcho.log").read_text():
+            assert proc.poll() is None, (tmp_path / "honcho.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "honcho.log").read_text()
+            time.sleep(0.5)
+        assert url in (tmp_path / "honcho.log").read_text()
+        ready = httpx.get(f"{url}/readyz").json()
+        assert ready["checks"] == {"simulation": "serving", "fitting": "serving", "redis": "ok"}
+        body = {"model": "erdos_renyi", "n": 1000, "c": 2.0, "seed": 1}
+        assert httpx.post(f"{url}/v1/graphs/sample", json=body).headers["X-Cache"] == "MISS"
+        assert httpx.post(f"{url}/v1/graphs/sample", json=body).headers["X-Cache"] == "HIT"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+        proc.wait(timeout=60)
+    text = (tmp_path / "honcho.log").read_text()
+    for name in ("redis", "simulation", "fitting", "gateway"):
+        assert f"{name}.1 stopped" in text, text[-2000:]
+    try:
+        httpx.get(f"{url}/healthz", timeout=1)
+        raise AssertionError("gateway still answering after Ctrl-C")
+    except httpx.ConnectError:
+        pass
