@@ -65,6 +65,7 @@ compose-check: $(STAMP)  ## validate docker-compose.yml against the Compose Spec
 
 bench: $(STAMP)  ## speed benchmarks with peers measured in the same run
 	$(PY) -m tests.bench.bench_percolation
+	$(PY) -m tests.bench.bench_overhead
 	$(PY) -m tests.bench.bench_chinchilla
 
 load: $(STAMP)  ## bounded load test of the simulation engine (see README)

@@ -130,6 +130,14 @@ def test_metrics_on_every_process(stack: Stack) -> None:
     )
 
 
+def test_info_lists_versions_limits_and_models(stack: Stack) -> None:
+    services = {s["service"]: s for s in httpx.get(f"{stack.url}/v1/info").json()["services"]}
+    sim, fit = services["zuhur.v1.Simulation"], services["zuhur.v1.Fitting"]
+    assert sim["engine_version"] and fit["engine_version"]
+    assert "square_lattice_site" in sim["models"] and "emergence" in fit["models"]
+    assert sim["limits"]["max_nodes"] > 0 and fit["limits"]["max_points"] > 0
+
+
 def test_openapi_documents_the_routes(stack: Stack) -> None:
     spec = httpx.get(f"{stack.url}/openapi.json").json()
     assert {"/v1/graphs/sample", "/v1/fits/power-law", "/readyz"} <= set(spec["paths"])

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.core.clients import FITTING, SIMULATION
+from gateway.core.protojson import to_json
+from zuhur.v1.common_pb2 import InfoRequest
 
 router = APIRouter(tags=["health"])
 
@@ -35,6 +37,17 @@ async def readyz(request: Request) -> JSONResponse:
     ready = sim and fit
     status = "ready" if ready and redis_ok else ("degraded" if ready else "unavailable")
     return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/v1/info")
+async def info(request: Request) -> JSONResponse:
+    """Each service's engine version, configured limits and models (what a client may ask)."""
+    upstreams = request.app.state.upstreams
+    replies = await asyncio.gather(
+        upstreams.simulation.Info(InfoRequest(), timeout=5.0),
+        upstreams.fitting.Info(InfoRequest(), timeout=5.0),
+    )
+    return JSONResponse({"services": [to_json(r) for r in replies]})
 
 
 @router.get("/metrics", include_in_schema=False)
