@@ -105,7 +105,7 @@ async def _map_error(exc: BaseException, outcome: _Outcome, context: Any, method
     if isinstance(exc, WorkTimeout):
         outcome.code = grpc.StatusCode.DEADLINE_EXCEEDED
         await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
-    if isinstance(exc, asyncio.CancelledError):
+    if isinstance(exc, (asyncio.CancelledError, GeneratorExit)):  # the client went away
         outcome.code = grpc.StatusCode.CANCELLED
         raise exc
     if isinstance(exc, grpc.aio.AbortError):

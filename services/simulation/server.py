@@ -226,6 +226,8 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             yield simulation_pb2.SweepEvent(curve=sweep_curve(task.result()))
         finally:
             abandoned.set()
+            # If the client left, the run ends at its next progress call with Cancelled.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def _fanned_sweep(
         self, request: simulation_pb2.SweepRequest, args: dict[str, Any]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import grpc
@@ -113,3 +114,25 @@ def test_fanned_out_sweep_is_bit_identical(stack: Stack, tmp_path: Path) -> None
         workers.close()
         for w in peers:
             w.close()
+
+
+def test_a_client_hanging_up_cancels_the_sweep_cleanly(stack: Stack) -> None:
+    request = simulation_pb2.SweepRequest(model="erdos_renyi", n=1_000_000, replicates=64, seed=9)
+    request.grid.start, request.grid.stop, request.grid.points = 0.0, 4.0, 50
+    with grpc.insecure_channel(f"127.0.0.1:{stack.ports['simulation']}") as channel:
+        stream = simulation_pb2_grpc.SimulationStub(channel).Sweep(request, timeout=120)
+        first = next(stream)
+        assert first.WhichOneof("event") == "progress" and first.progress.total == 64
+        stream.cancel()
+    metrics = f"http://127.0.0.1:{stack.ports['simulation_metrics']}/metrics"
+    for _ in range(100):
+        text = httpx.get(metrics).text
+        if any('method="Sweep"' in x and 'code="CANCELLED"' in x for x in text.splitlines()):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("cancelled sweep not recorded as CANCELLED")
+    assert "Traceback" not in stack.log("simulation")
+    # The service is still there for the next client.
+    reply = httpx.post(f"{stack.url}/v1/sweeps", json={**SWEEP, "seed": 99}, timeout=120)
+    assert reply.status_code == 200
