@@ -33,7 +33,6 @@ from the seed.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from services.common.errors import InvalidArgument, require
 from services.fitting.bootstrap import (
     BootstrapSamples,
     bootstrap_estimates,
-    resample_generator,
+    parametric_bootstrap,
     resolve_seed,
 )
 from services.fitting.bootstrap import bootstrap as run_bootstrap
@@ -642,22 +641,18 @@ def _bootstrap(
         return np.append(f.lsq.theta, width_decades(shape, float(f.lsq.theta[1])))
 
     if d.items is not None:
-        counts = d.items.astype(np.int64)
+        counts, items = d.items.astype(np.int64), d.items
         prob = np.clip(best.fitted, 0.0, 1.0)
-        rows = np.full((resamples, p + 1), np.nan)
-        for r in range(resamples):
-            budget.check()
-            y_star = resample_generator(seed, r).binomial(counts, prob) / d.items
-            with contextlib.suppress(InvalidArgument, ArithmeticError, np.linalg.LinAlgError):
-                rows[r] = refit(y_star)
+        boot = parametric_bootstrap(
+            lambda rng: refit(rng.binomial(counts, prob) / items), resamples, seed, budget=budget
+        )
+        rows = boot.samples
         if dispersion > 1.0:  # quasi-binomial: deviations widened by sqrt(ĉ)
             rows[:, :p] = lsq.theta + math.sqrt(dispersion) * (rows[:, :p] - lsq.theta)
             with np.errstate(divide="ignore", invalid="ignore"):
                 rows[:, p] = np.where(
                     rows[:, 1] > 0, width_decades(shape, 1.0) / rows[:, 1], np.nan
                 )
-        failed = int(np.sum(~np.all(np.isfinite(rows), axis=1)))
-        boot = BootstrapSamples(samples=rows, failed=failed, seed=seed)
     else:
         resid = lsq.residuals * math.sqrt(n / max(n - p, 1))
         boot = run_bootstrap(
