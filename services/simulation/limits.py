@@ -22,6 +22,9 @@ class Limits:
     max_edges: int = 100_000_000  # expected edges of one realization (or sweep substrate)
     max_work: int = 2_000_000_000  # replicates × (nodes + expected edges)
     max_cells: int = 2_000_000  # replicates × grid points of a sweep (its result array)
+    # Convolution weights a sweep holds (Σ over grid points of the window width; 8 bytes
+    # each, shared by the replicates): 2^24 is 128 MiB.
+    max_window_cells: int = 16_777_216
 
     def check_size(self, nodes: int, field: str = "n") -> None:
         """Refuse a graph with more nodes than ``max_nodes``."""

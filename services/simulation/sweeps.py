@@ -205,15 +205,42 @@ def plan_sweep(
         edges = 2.0 * sub.nodes
     limits.check_work(sub.nodes, edges, reps)
     require_limit(reps * len(controls), limits.max_cells, "replicates", "replicates × grid points")
-    return SweepPlan(sub, control, controls, seed_v, reps)
+    plan = SweepPlan(sub, control, controls, seed_v, reps)
+    require_limit(
+        window_cells(plan),
+        limits.max_window_cells,
+        "grid.points",
+        "convolution weights held by the sweep: grid points × window width ~ 20·sqrt(edges)",
+    )
+    return plan
 
 
-def _kernel(plan: SweepPlan) -> Callable[[np.ndarray], np.ndarray]:
-    """The Newman–Ziff batch kernel of the plan's model, bound to its grid."""
+def window_cells(plan: SweepPlan) -> int:
+    """How many convolution weights a pass of ``plan`` holds (Σ of its windows' widths)."""
     sub = plan.substrate
     xs = np.asarray(plan.controls, dtype=np.float64)
     if sub.model == ERDOS_RENYI:
-        return lambda st: nz.er_sweep_batch(sub.nodes, xs, st)
+        lo, hi, *_ = nz.poisson_windows(nz.er_lambdas(sub.nodes, xs))
+    elif sub.model == ERDOS_RENYI_GNM:
+        return len(xs)  # microcanonical: one weight per point
+    else:
+        if sub.model == CONFIGURATION:
+            assert sub.degrees is not None
+            bonds = round(sub.nodes * mean_degree(sub.degrees) / 2.0)  # expected; varies
+        else:
+            bonds = sub.nodes if sub.model == SQUARE_LATTICE_SITE else 2 * sub.nodes
+        lo, hi, *_ = nz.binomial_windows(bonds, xs)
+    return int(np.sum(hi - lo + 1))
+
+
+def _kernel(plan: SweepPlan) -> Callable[[np.ndarray], np.ndarray]:
+    """The Newman–Ziff batch kernel of the plan's model, bound to its grid (and, for ER,
+    to the grid's convolution weights, shared by every replicate and thread)."""
+    sub = plan.substrate
+    xs = np.asarray(plan.controls, dtype=np.float64)
+    if sub.model == ERDOS_RENYI:  # the weights depend on the grid only: computed once
+        lo, hi, off, w = nz.er_weights(sub.nodes, xs)
+        return lambda st: nz.er_sweep_weighted(sub.nodes, lo, hi, off, w, st)
     if sub.model == ERDOS_RENYI_GNM:
         ms = np.rint(xs * sub.nodes / 2.0).astype(np.int64)
         return lambda st: nz.gnm_sweep_batch(sub.nodes, ms, st)

@@ -12,10 +12,13 @@ Weights start at the window's low end from log-space values relative to the mode
 (math.lgamma, so they never under- or overflow) and follow the ratio recurrence
 w(m+1) = w(m)·(A - B·m)/(m+1) (binomial: A = M·q/(1-q), B = q/(1-q); Poisson: A = λ,
 B = 0); each window spans mean ± (10 sd + 10), which leaves out less than 1e-20 of the
-mass, and is normalized by its own weight sum. The pass stops at the last window's end.
-Cost O(n + m_stop·α(n) + Σ window widths) per replicate. The per-occupation helpers are
-inlined at numba level (``inline="always"``): as real calls, their exploded array
-arguments cost more than their bodies.
+mass, and is normalized by its own weight sum. The weights depend on the grid (and M)
+only, so they are laid out once (``window_weights``) and shared by every replicate of a
+sweep; a pass keeps its cluster statistics in scalars, buffers five raw observables per
+occupation and folds each block of them into the windows with vectorized sums. The pass
+stops at the last window's end. Cost O(n + m_stop·α(n) + Σ window widths) per replicate.
+The per-occupation helpers are inlined at numba level (``inline="always"``): as real
+calls, their exploded array arguments cost more than their bodies.
 
 Kernels return float64[R, P, N_MOMENTS]: per replicate and grid point the canonical
 means of Q and Q² for each observable (columns ``MOMENTS``).
@@ -44,7 +47,6 @@ MOMENTS = (
     "wrapping",  # lattices: a cluster wraps the torus (0/1; its square is itself)
 )
 N_MOMENTS = len(MOMENTS)
-_WEIGHT = N_MOMENTS  # accumulator column of the weight sum
 _NEVER = np.iinfo(np.int64).max
 
 # obs: int64[6] cluster statistics kept up to date by every merge
@@ -75,15 +77,14 @@ def _present(cnt: np.ndarray, size: int, top: int) -> bool:
     return size > 0 and cnt[size] - (1 if size == top else 0) > 0
 
 
-@njit(cache=True, nogil=True)
-def _refresh_second(cnt: np.ndarray, obs: np.ndarray, old_l: int, old_s: int, new: int) -> None:
+@njit(cache=True, nogil=True, inline="always")
+def _second_after(cnt: np.ndarray, top: int, old_l: int, old_s: int, new: int) -> int:
     """Second-largest size after a change that created a cluster of size ``new``.
 
     The candidates are the old largest, the new cluster and the old second; only when
     the old second vanished is the histogram scanned downward from it (short in practice:
     the second-largest cluster is small away from the threshold).
     """
-    top = obs[_LARGEST]
     best = 0
     if _present(cnt, old_l, top):
         best = old_l
@@ -96,16 +97,17 @@ def _refresh_second(cnt: np.ndarray, obs: np.ndarray, old_l: int, old_s: int, ne
         while t > best and cnt[t] <= 0:
             t -= 1
         best = t
-    obs[_SECOND] = best
+    return best
 
 
 @njit(cache=True, nogil=True, inline="always")
-def merged(cnt: np.ndarray, obs: np.ndarray, a: int, b: int) -> None:
-    """Record that clusters of sizes a and b merged. O(1) amortized.
+def merge_sizes(cnt: np.ndarray, a: int, b: int, largest: int, second: int) -> tuple[int, int]:
+    """(largest, second) after clusters of sizes a and b merged; updates the histogram.
 
-    Fast paths: when the smaller piece is below the second-largest size, the two largest
-    clusters other than the pieces are untouched, so the new cluster either becomes the
-    largest (the old largest, or the grown largest, keeps its place) or the second.
+    O(1) amortized. Fast paths: when the smaller piece is below the second-largest size,
+    the two largest clusters other than the pieces are untouched, so the new cluster
+    either becomes the largest (the old largest, or the grown largest, keeps its place) or
+    the second. Scalars in and out, so a pass keeps them in registers.
     """
     if a < b:
         a, b = b, a
@@ -113,24 +115,25 @@ def merged(cnt: np.ndarray, obs: np.ndarray, a: int, b: int) -> None:
     cnt[a] -= 1
     cnt[b] -= 1
     cnt[s] += 1
+    if b < second:
+        if a == largest:  # the largest grew; the second (a different cluster) stays
+            return s, second
+        if a < second:  # neither piece was among the two largest
+            if s > largest:
+                return s, largest
+            if s > second:
+                return largest, s
+            return largest, second
+    top = s if s > largest else largest
+    return top, _second_after(cnt, top, largest, second, s)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def merged(cnt: np.ndarray, obs: np.ndarray, a: int, b: int) -> None:
+    """Record in ``obs`` that clusters of sizes a and b merged (see ``merge_sizes``)."""
+    obs[_LARGEST], obs[_SECOND] = merge_sizes(cnt, a, b, obs[_LARGEST], obs[_SECOND])
     obs[_CLUSTERS] -= 1
     obs[_SUMSQ] += 2 * a * b
-    old_l = obs[_LARGEST]
-    old_s = obs[_SECOND]
-    if b < old_s:
-        if a == old_l:  # the largest grew; the second (a different cluster) stays
-            obs[_LARGEST] = s
-            return
-        if a < old_s:  # neither piece was among the two largest
-            if s > old_l:
-                obs[_SECOND] = old_l
-                obs[_LARGEST] = s
-            elif s > old_s:
-                obs[_SECOND] = s
-            return
-    if s > old_l:
-        obs[_LARGEST] = s
-    _refresh_second(cnt, obs, old_l, old_s, s)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -138,23 +141,38 @@ def added_site(cnt: np.ndarray, obs: np.ndarray) -> None:
     """Record a newly occupied, still isolated site."""
     cnt[1] += 1
     old_l = obs[_LARGEST]
-    old_s = obs[_SECOND]
-    if old_l < 1:
-        obs[_LARGEST] = 1
+    top = old_l if old_l >= 1 else 1
+    obs[_LARGEST] = top
     obs[_CLUSTERS] += 1
     obs[_SUMSQ] += 1
     obs[_OCCUPIED] += 1
-    _refresh_second(cnt, obs, old_l, old_s, 1)
+    obs[_SECOND] = _second_after(cnt, top, old_l, obs[_SECOND], 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def link_sizes(
+    ptr: np.ndarray, cnt: np.ndarray, u: int, v: int, largest: int, second: int
+) -> tuple[np.int64 | int, int, int]:
+    """Add edge (u, v) to the forest: (a·b, largest, second) after it, where a·b is the
+    product of the two merged sizes (0 when u and v were already joined)."""
+    ru = find(ptr, u)
+    rv = find(ptr, v)
+    if ru == rv:
+        return 0, largest, second
+    a = -np.int64(ptr[ru])
+    b = -np.int64(ptr[rv])
+    largest, second = merge_sizes(cnt, a, b, largest, second)
+    union_roots(ptr, ru, rv)
+    return a * b, largest, second
 
 
 @njit(cache=True, nogil=True, inline="always")
 def link_counted(ptr: np.ndarray, cnt: np.ndarray, obs: np.ndarray, a: int, b: int) -> None:
-    """Add edge (a, b) to the forest and to the cluster statistics."""
-    ra = find(ptr, a)
-    rb = find(ptr, b)
-    if ra != rb:
-        merged(cnt, obs, -np.int64(ptr[ra]), -np.int64(ptr[rb]))
-        union_roots(ptr, ra, rb)
+    """Add edge (a, b) to the forest and to the cluster statistics ``obs``."""
+    ab, obs[_LARGEST], obs[_SECOND] = link_sizes(ptr, cnt, a, b, obs[_LARGEST], obs[_SECOND])
+    if ab > 0:
+        obs[_CLUSTERS] -= 1
+        obs[_SUMSQ] += 2 * ab
 
 
 # ------------------------------------------------------------- wrapping (lattice torus)
@@ -307,67 +325,140 @@ def delta_windows(
     return ms.copy(), ms.copy(), np.ones(P, dtype=np.float64), zeros, zeros.copy()
 
 
-# Tally state of one pass: wi int64[2, P] rows (lo, hi); wf float64[3, P] rows (A, B,
-# weight at the next m the window will see); acc float64[P, K + 1] weighted sums (column
-# K: the weight sum); buf float64[BLOCK, K] the observables of the current block of
-# occupations; cur int64[2] = (rows filled, m of row 0).
-_LO, _HI = 0, 1
-_A, _B, _W = 0, 1, 2
-BLOCK = 512
-
-
 @njit(cache=True, nogil=True)
-def open_windows(
+def window_weights(
     lo: np.ndarray, hi: np.ndarray, w0: np.ndarray, A: np.ndarray, B: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Tally state (wi, wf, acc, buf, cur) for a pass over these windows, from m = 0."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(off int64[P+1], W float64[off[P]]): each window's weights laid end to end.
+
+    W[off[j] + m - lo[j]] is the weight of occupation m at grid point j, from the ratio
+    recurrence and normalized by the window's own sum. Depends on the grid only, so a
+    sweep computes it once and every replicate reuses it. O(Σ window widths).
+    """
     P = lo.shape[0]
-    wi = np.empty((2, P), dtype=np.int64)
-    wi[_LO] = lo
-    wi[_HI] = hi
-    wf = np.empty((3, P), dtype=np.float64)
-    wf[_A] = A
-    wf[_B] = B
-    wf[_W] = w0
-    acc = np.zeros((P, N_MOMENTS + 1), dtype=np.float64)
-    return wi, wf, acc, np.empty((BLOCK, N_MOMENTS), dtype=np.float64), np.zeros(2, np.int64)
+    off = np.zeros(P + 1, dtype=np.int64)
+    for j in range(P):
+        off[j + 1] = off[j] + hi[j] - lo[j] + 1
+    W = np.empty(off[P], dtype=np.float64)
+    for j in range(P):
+        a = A[j]
+        b = B[j]
+        w = w0[j]
+        total = 0.0
+        base = off[j] - lo[j]
+        for m in range(lo[j], hi[j] + 1):
+            W[base + m] = w
+            total += w
+            w *= (a - b * m) / (m + 1.0)
+        for i in range(off[j], off[j + 1]):
+            W[i] /= total
+    return off, W
 
 
 @njit(cache=True, nogil=True)
+def poisson_weights(lams: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, off, W) of Poisson(λ) for each λ in lams (see ``window_weights``)."""
+    lo, hi, w0, A, B = poisson_windows(lams)
+    off, W = window_weights(lo, hi, w0, A, B)
+    return lo, hi, off, W
+
+
+@njit(cache=True, nogil=True)
+def binomial_weights(
+    M: int, qs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, off, W) of Binomial(M, q) for each q in qs (see ``window_weights``)."""
+    lo, hi, w0, A, B = binomial_windows(M, qs)
+    off, W = window_weights(lo, hi, w0, A, B)
+    return lo, hi, off, W
+
+
+@njit(cache=True, nogil=True)
+def delta_weights(ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, off, W) of the microcanonical points ms (all weight on m = ms[j])."""
+    lo, hi, w0, A, B = delta_windows(ms)
+    off, W = window_weights(lo, hi, w0, A, B)
+    return lo, hi, off, W
+
+
+@njit(cache=True, nogil=True)
+def er_lambdas(n: int, cs: np.ndarray) -> np.ndarray:
+    """Poisson means λ = -n²/2·log(1-p) of the random pairs drawn for G(n, p) at mean
+    degrees cs, p = c/(n-1) (p = 1 taken as 1 - 2^-53)."""
+    P = cs.shape[0]
+    lams = np.empty(P, dtype=np.float64)
+    for j in range(P):
+        p = min(cs[j] / (n - 1), 1.0 - 2.0**-53)
+        lams[j] = -0.5 * float(n) * float(n) * math.log1p(-p)
+    return lams
+
+
+@njit(cache=True, nogil=True)
+def er_weights(n: int, cs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, off, W) of the G(n, p) sweep at mean degrees cs: Poisson(λ) in the number of
+    random pairs drawn (``er_lambdas``)."""
+    return poisson_weights(er_lambdas(n, cs))
+
+
+# Tally state of one pass: acc float64[P, K] weighted sums of the moments; buf
+# float64[5, BLOCK] the raw observables (largest, second, susceptibility, clusters,
+# wrapping; one row each) of the current block of occupations; cur int64[2] = (columns
+# filled, m of column 0).
+BLOCK = 512
+_RAW = 5
+# flush may reorder its floating-point sums (so that LLVM vectorizes them over m): the
+# result is the same for a given build whatever the thread or batch, not bit-for-bit the
+# left-to-right sum; it touches no integer bookkeeping.
+_SUMS = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True)
+def open_tally(P: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tally state (acc, buf, cur) for a pass over P windows, from m = 0."""
+    acc = np.zeros((P, N_MOMENTS), dtype=np.float64)
+    return acc, np.empty((_RAW, BLOCK), dtype=np.float64), np.zeros(2, np.int64)
+
+
+@njit(cache=True, nogil=True, fastmath=_SUMS)
 def flush(
-    wi: np.ndarray, wf: np.ndarray, acc: np.ndarray, buf: np.ndarray, cur: np.ndarray
+    lo: np.ndarray,
+    hi: np.ndarray,
+    off: np.ndarray,
+    W: np.ndarray,
+    acc: np.ndarray,
+    buf: np.ndarray,
+    cur: np.ndarray,
 ) -> None:
     """Fold the buffered block into every window that overlaps it.
 
-    Per window a tight loop over its part of the block: K+1 multiply-adds into local
-    sums and one step of the weight recurrence per occupation. Empties the buffer.
+    Per window a tight loop over its part of the block: one weight load and nine
+    multiply-adds (each observable and its square) per occupation. Empties the buffer.
     """
     count = cur[0]
     start = cur[1]
     end = start + count - 1
-    for j in range(wi.shape[1]):
-        first = max(wi[_LO, j], start)
-        last = min(wi[_HI, j], end)
+    for j in range(lo.shape[0]):
+        first = max(lo[j], start)
+        last = min(hi[j], end)
         if first > last:
             continue
-        a = wf[_A, j]
-        b = wf[_B, j]
-        wj = wf[_W, j]
-        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = s9 = 0.0
-        for m in range(first, last + 1):
-            i = m - start  # 2-D indexing: a row view would cost a refcount pair per step
-            s0 += wj * buf[i, 0]
-            s1 += wj * buf[i, 1]
-            s2 += wj * buf[i, 2]
-            s3 += wj * buf[i, 3]
-            s4 += wj * buf[i, 4]
-            s5 += wj * buf[i, 5]
-            s6 += wj * buf[i, 6]
-            s7 += wj * buf[i, 7]
-            s8 += wj * buf[i, 8]
-            s9 += wj
-            wj *= (a - b * m) / (m + 1.0)
-        wf[_W, j] = wj
+        base = off[j] - lo[j] + start
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = 0.0
+        for i in range(first - start, last - start + 1):
+            w = W[base + i]
+            x = w * buf[0, i]
+            s0 += x
+            s1 += x * buf[0, i]
+            x = w * buf[1, i]
+            s2 += x
+            s3 += x * buf[1, i]
+            x = w * buf[2, i]
+            s4 += x
+            s5 += x * buf[2, i]
+            x = w * buf[3, i]
+            s6 += x
+            s7 += x * buf[3, i]
+            s8 += w * buf[4, i]
         acc[j, 0] += s0
         acc[j, 1] += s1
         acc[j, 2] += s2
@@ -377,63 +468,73 @@ def flush(
         acc[j, 6] += s6
         acc[j, 7] += s7
         acc[j, 8] += s8
-        acc[j, 9] += s9
     cur[0] = 0
     cur[1] = end + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
+def susceptibility(largest: int, sumsq: int, occupied: int) -> float:
+    """Mean finite-cluster size Σ' s² / Σ' s over the clusters other than the largest."""
+    rest = occupied - largest
+    return (sumsq - largest * largest) / rest if rest > 0 else 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
 def tally(
-    m: int,
-    N: int,
-    obs: np.ndarray,
-    wi: np.ndarray,
-    wf: np.ndarray,
-    acc: np.ndarray,
     buf: np.ndarray,
     cur: np.ndarray,
+    largest: int,
+    second: int,
+    chi: float,
+    clusters: int,
+    wrapping: float,
 ) -> None:
-    """Buffer the observables after m occupations (m = 0, 1, 2, ... in turn).
+    """Buffer the raw observables after the next occupation (m = 0, 1, 2, ... in turn).
 
-    Small enough to be inlined into the pass loop; the caller folds a full buffer with
-    ``flush`` (kept out of this function so that the per-occupation path stays a few
-    stores).
+    A few stores, inlined into the pass loop; the caller folds a full buffer with
+    ``flush`` (kept out of this function so that the per-occupation path stays short).
     """
     i = cur[0]
-    largest = obs[_LARGEST]
-    rest = obs[_OCCUPIED] - largest
-    x = largest / N
-    buf[i, 0] = x
-    buf[i, 1] = x * x
-    x = obs[_SECOND] / N
-    buf[i, 2] = x
-    buf[i, 3] = x * x
-    x = (obs[_SUMSQ] - largest * largest) / rest if rest > 0 else 0.0
-    buf[i, 4] = x
-    buf[i, 5] = x * x
-    x = obs[_CLUSTERS] / N
-    buf[i, 6] = x
-    buf[i, 7] = x * x
-    buf[i, 8] = 1.0 if m >= obs[_WRAP_AT] else 0.0
+    buf[0, i] = largest
+    buf[1, i] = second
+    buf[2, i] = chi
+    buf[3, i] = clusters
+    buf[4, i] = wrapping
     cur[0] = i + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tally_obs(m: int, obs: np.ndarray, buf: np.ndarray, cur: np.ndarray) -> None:
+    """``tally`` of the statistics kept in ``obs`` after m occupations."""
+    largest = obs[_LARGEST]
+    chi = susceptibility(largest, obs[_SUMSQ], obs[_OCCUPIED])
+    wrap = 1.0 if m >= obs[_WRAP_AT] else 0.0
+    tally(buf, cur, largest, obs[_SECOND], chi, obs[_CLUSTERS], wrap)
 
 
 @njit(cache=True, nogil=True)
 def finish(
-    wi: np.ndarray,
-    wf: np.ndarray,
+    N: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    off: np.ndarray,
+    W: np.ndarray,
     acc: np.ndarray,
     buf: np.ndarray,
     cur: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Fold the last partial block, then normalize each grid point's sums by its weight
-    sum into ``out`` (P, K)."""
-    flush(wi, wf, acc, buf, cur)
+    """Fold the last partial block, then scale the counts to fractions of the N nodes
+    into ``out`` (P, K)."""
+    flush(lo, hi, off, W, acc, buf, cur)
+    inv = 1.0 / N
     for j in range(out.shape[0]):
-        total = acc[j, _WEIGHT]
-        for k in range(N_MOMENTS):
-            out[j, k] = acc[j, k] / total if total > 0.0 else 0.0
+        for k in (0, 2, 6):
+            out[j, k] = acc[j, k] * inv
+            out[j, k + 1] = acc[j, k + 1] * inv * inv
+        out[j, 4] = acc[j, 4]
+        out[j, 5] = acc[j, 5]
+        out[j, 8] = acc[j, 8]
 
 
 # ------------------------------------------------------------------------ the passes
@@ -453,32 +554,66 @@ def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray) -> np.ndarray:
     each unordered pair u ≠ v has been drawn an independent Poisson(2λ/n²) number of
     times, so it is present independently with p = 1 - exp(-2λ/n²): exactly G(n, p) for
     λ = -n²/2·log(1-p). Self-loops and repeated pairs leave the clusters unchanged, so
-    the pass draws pairs one by one and convolves with Poisson(λ_j) weights. (p = 1 is
-    taken as 1 - 2^-53.) O(n + λ_max·α(n)) time, 8 bytes a node; n <= 2^32.
+    the pass draws pairs one by one and convolves with Poisson(λ_j) weights (``er_weights``;
+    a sweep computes them once and calls ``er_sweep_weighted``). O(n + λ_max·α(n)) time,
+    8 bytes a node; n <= 2^32.
     """
-    P = cs.shape[0]
+    lo, hi, off, W = er_weights(n, cs)
+    return er_sweep_weighted(n, lo, hi, off, W, states)
+
+
+@njit(cache=True, nogil=True)
+def er_sweep_weighted(
+    n: int, lo: np.ndarray, hi: np.ndarray, off: np.ndarray, W: np.ndarray, states: np.ndarray
+) -> np.ndarray:
+    """``er_sweep_batch`` over precomputed windows (lo, hi, off, W) from ``er_weights``.
+
+    The cluster statistics live in scalars; the susceptibility is recomputed only when
+    a pair merges two clusters.
+    """
+    P = lo.shape[0]
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)
-    lams = np.empty(P, dtype=np.float64)
-    for j in range(P):
-        p = min(cs[j] / (n - 1), 1.0 - 2.0**-53)
-        lams[j] = -0.5 * float(n) * float(n) * math.log1p(-p)
-    lo, hi, w0, A, B = poisson_windows(lams)
     stop = hi.max() if P > 0 else 0
     for r in range(states.shape[0]):
         s = states[r]
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
-        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
-        tally(0, n, obs, wi, wf, acc, buf, cur)
-        for k in range(1, stop + 1):
+        largest = obs[_LARGEST]
+        second = obs[_SECOND]
+        clusters = obs[_CLUSTERS]
+        sumsq = obs[_SUMSQ]
+        chi = susceptibility(largest, sumsq, n)
+        acc, buf, cur = open_tally(P)
+        tally(buf, cur, largest, second, chi, clusters, 0.0)
+        for _ in range(stop):
             u, v = next_pair_below(s, n)
             if u != v:
-                link_counted(ptr, cnt, obs, u, v)
-            tally(k, n, obs, wi, wf, acc, buf, cur)
+                ab, largest, second = link_sizes(ptr, cnt, u, v, largest, second)
+                if ab > 0:
+                    clusters -= 1
+                    sumsq += 2 * ab
+                    chi = susceptibility(largest, sumsq, n)
+            tally(buf, cur, largest, second, chi, clusters, 0.0)
             if cur[0] == BLOCK:
-                flush(wi, wf, acc, buf, cur)
-        finish(wi, wf, acc, buf, cur, out[r])
+                flush(lo, hi, off, W, acc, buf, cur)
+        finish(n, lo, hi, off, W, acc, buf, cur, out[r])
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pass_link(
+    ptr: np.ndarray,
+    cnt: np.ndarray,
+    obs: np.ndarray,
+    a: int,
+    b: int,
+    m: int,
+    buf: np.ndarray,
+    cur: np.ndarray,
+) -> None:
+    """One occupation of a pass without wrapping: link (a, b) and buffer the statistics."""
+    link_counted(ptr, cnt, obs, a, b)
+    tally_obs(m, obs, buf, cur)
 
 
 @njit(cache=True, nogil=True)
@@ -494,7 +629,7 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
     m_max = ms.max() if P > 0 else 0
     pairs = n * (n - 1.0) / 2.0
     p = min(1.0, (m_max + 10.0 * math.sqrt(m_max) + 20.0) / pairs)
-    lo, hi, w0, A, B = delta_windows(ms)
+    lo, hi, off, W = delta_weights(ms)
     for r in range(states.shape[0]):
         s = states[r]
         edges = gnp_edges(n, p, s)
@@ -503,19 +638,18 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
         M = edges.shape[0]
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
-        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
-        tally(0, n, obs, wi, wf, acc, buf, cur)
+        acc, buf, cur = open_tally(P)
+        tally_obs(0, obs, buf, cur)
         for m in range(1, m_max + 1):
             k = m - 1 + _random_index(M - m + 1, s)
             a = edges[k, 0]
             b = edges[k, 1]
             edges[k, 0] = edges[m - 1, 0]
             edges[k, 1] = edges[m - 1, 1]
-            link_counted(ptr, cnt, obs, a, b)
-            tally(m, n, obs, wi, wf, acc, buf, cur)
+            _pass_link(ptr, cnt, obs, a, b, m, buf, cur)
             if cur[0] == BLOCK:
-                flush(wi, wf, acc, buf, cur)
-        finish(wi, wf, acc, buf, cur, out[r])
+                flush(lo, hi, off, W, acc, buf, cur)
+        finish(n, lo, hi, off, W, acc, buf, cur, out[r])
     return out
 
 
@@ -524,24 +658,24 @@ def configuration_sweep_batch(
     n: int, ks: np.ndarray, cdf: np.ndarray, phis: np.ndarray, states: np.ndarray
 ) -> np.ndarray:
     """Bond percolation with occupation phis[j] on a configuration-model multigraph (iid
-    degrees from (ks, cdf)); edges are matched lazily in a uniform order. O(n + M)."""
+    degrees from (ks, cdf)); edges are matched lazily in a uniform order. O(n + M).
+    The edge count M, and so the binomial windows, differ between replicates."""
     P = phis.shape[0]
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)
     for r in range(states.shape[0]):
         s = states[r]
         stubs = configuration_stubs(n, ks, cdf, s)
-        lo, hi, w0, A, B = binomial_windows(stubs.shape[0] // 2, phis)
+        lo, hi, off, W = binomial_weights(stubs.shape[0] // 2, phis)
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
-        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
-        tally(0, n, obs, wi, wf, acc, buf, cur)
+        acc, buf, cur = open_tally(P)
+        tally_obs(0, obs, buf, cur)
         for m in range(1, (hi.max() if P > 0 else 0) + 1):
             a, b = stub_edge(stubs, m - 1, s)
-            link_counted(ptr, cnt, obs, a, b)
-            tally(m, n, obs, wi, wf, acc, buf, cur)
+            _pass_link(ptr, cnt, obs, a, b, m, buf, cur)
             if cur[0] == BLOCK:
-                flush(wi, wf, acc, buf, cur)
-        finish(wi, wf, acc, buf, cur, out[r])
+                flush(lo, hi, off, W, acc, buf, cur)
+        finish(n, lo, hi, off, W, acc, buf, cur, out[r])
     return out
 
 
@@ -569,7 +703,7 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
     P = ps.shape[0]
     N = L * L
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)
-    lo, hi, w0, A, B = binomial_windows(2 * N, ps)
+    lo, hi, off, W = binomial_weights(2 * N, ps)
     for r in range(states.shape[0]):
         s = states[r]
         bonds = np.arange(2 * N).astype(np.int32)
@@ -577,18 +711,18 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         dx = np.zeros(N, dtype=np.int32)
         dy = np.zeros(N, dtype=np.int32)
         cnt, obs = new_stats(N, N)
-        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
-        tally(0, N, obs, wi, wf, acc, buf, cur)
+        acc, buf, cur = open_tally(P)
+        tally_obs(0, obs, buf, cur)
         for m in range(1, (hi.max() if P > 0 else 0) + 1):
             lazy_swap(bonds, m - 1, s)
             b = bonds[m - 1]
             a = b % N
             c, ex, ey = _torus_step(L, a, 0 if b < N else 2)
             link_wrapping(ptr, dx, dy, cnt, obs, a, c, ex, ey, m)
-            tally(m, N, obs, wi, wf, acc, buf, cur)
+            tally_obs(m, obs, buf, cur)
             if cur[0] == BLOCK:
-                flush(wi, wf, acc, buf, cur)
-        finish(wi, wf, acc, buf, cur, out[r])
+                flush(lo, hi, off, W, acc, buf, cur)
+        finish(N, lo, hi, off, W, acc, buf, cur, out[r])
     return out
 
 
@@ -602,7 +736,7 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
     P = ps.shape[0]
     N = L * L
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)
-    lo, hi, w0, A, B = binomial_windows(N, ps)
+    lo, hi, off, W = binomial_weights(N, ps)
     for r in range(states.shape[0]):
         s = states[r]
         sites = np.arange(N).astype(np.int32)
@@ -611,8 +745,8 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         dx = np.zeros(N, dtype=np.int32)
         dy = np.zeros(N, dtype=np.int32)
         cnt, obs = new_stats(N, 0)
-        wi, wf, acc, buf, cur = open_windows(lo, hi, w0, A, B)
-        tally(0, N, obs, wi, wf, acc, buf, cur)
+        acc, buf, cur = open_tally(P)
+        tally_obs(0, obs, buf, cur)
         for m in range(1, (hi.max() if P > 0 else 0) + 1):
             lazy_swap(sites, m - 1, s)
             i = sites[m - 1]
@@ -622,8 +756,8 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
                 j, ex, ey = _torus_step(L, i, d)
                 if occupied[j]:
                     link_wrapping(ptr, dx, dy, cnt, obs, i, j, ex, ey, m)
-            tally(m, N, obs, wi, wf, acc, buf, cur)
+            tally_obs(m, obs, buf, cur)
             if cur[0] == BLOCK:
-                flush(wi, wf, acc, buf, cur)
-        finish(wi, wf, acc, buf, cur, out[r])
+                flush(lo, hi, off, W, acc, buf, cur)
+        finish(N, lo, hi, off, W, acc, buf, cur, out[r])
     return out

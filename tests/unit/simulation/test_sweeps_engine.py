@@ -17,7 +17,15 @@ from services.simulation.graphs import sample_graph
 from services.simulation.kernels import newman_ziff as nz
 from services.simulation.limits import Limits
 from services.simulation.models import DegreeDistribution
-from services.simulation.sweeps import Grid, merge_batches, summarize, sweep, sweep_batch
+from services.simulation.sweeps import (
+    Grid,
+    merge_batches,
+    plan_sweep,
+    summarize,
+    sweep,
+    sweep_batch,
+    window_cells,
+)
 
 POISSON3 = DegreeDistribution("poisson", mean=3.0)
 
@@ -201,3 +209,32 @@ def test_sweep_limits_are_refused(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(LimitExceeded) as info:
         sweep(**kwargs, seed=1, limits=limits)
     assert info.value.violations[0].field == field
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs"),
+    [
+        ("erdos_renyi", {"n": 20_000, "grid": Grid(0.0, 4.0, 30)}),
+        ("square_lattice_site", {"L": 64, "grid": Grid(0.5, 0.7, 21)}),
+        ("square_lattice_bond", {"L": 64, "grid": Grid(0.4, 0.6, 21)}),
+    ],
+)
+def test_window_cells_counts_the_weights_the_pass_builds(model: str, kwargs: dict) -> None:
+    """The memory bound is checked on exactly the table the kernels build."""
+    plan = plan_sweep(model, **{"n": None, "L": None, **kwargs}, degrees=None, replicates=1,
+                      seed=1, limits=Limits())  # fmt: skip
+    xs = np.asarray(plan.controls)
+    if model == "erdos_renyi":
+        *_, weights = nz.er_weights(plan.substrate.nodes, xs)
+    else:
+        bonds = plan.substrate.nodes * (1 if model == "square_lattice_site" else 2)
+        *_, weights = nz.binomial_weights(bonds, xs)
+    assert window_cells(plan) == weights.shape[0]
+
+
+def test_a_grid_whose_weights_exceed_the_memory_limit_is_refused() -> None:
+    limits = Limits(max_window_cells=100_000)
+    with pytest.raises(LimitExceeded) as info:
+        sweep(n=1_000_000, grid=Grid(0.0, 4.0, 50), seed=1, limits=limits)
+    assert info.value.violations[0].field == "grid.points"
+    assert "convolution weights" in str(info.value)
