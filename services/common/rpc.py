@@ -165,21 +165,3 @@ def server_stream(
             _record(self, method, outcome, start)
 
     return wrapper
-
-
-def proto_kwargs(message: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Keyword arguments for a science function from a request's scalar fields.
-
-    Repeated fields become lists; unset ``optional`` fields are left out so the science
-    function's own default applies; sub-messages are left to the caller.
-    """
-    out: dict[str, Any] = {}
-    for field in message.DESCRIPTOR.fields:
-        if field.name in skip or (field.message_type is not None):
-            continue
-        value = getattr(message, field.name)
-        if field.is_repeated:
-            out[field.name] = list(value)
-        elif not field.has_presence or message.HasField(field.name):
-            out[field.name] = value
-    return out

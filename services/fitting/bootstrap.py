@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.common.errors import InvalidArgument
+from services.common.seeds import draw_seed
 from services.fitting.limits import TimeBudget
 from services.fitting.results import ParamEstimate
 
@@ -45,12 +46,12 @@ class BootstrapSamples:
 
 
 def resolve_seed(seed: int | None) -> int:
-    """Return ``seed`` or, when None, a fresh 53-bit seed from OS entropy (exact in JSON)."""
+    """Return ``seed`` or, when None, a fresh one (``draw_seed``)."""
     if seed is not None:
         if seed < 0:
             raise InvalidArgument.field("seed", f"must be >= 0, got {seed}")
         return int(seed)
-    return int(np.random.SeedSequence().entropy) % (1 << 53)  # type: ignore[arg-type]
+    return draw_seed()
 
 
 def resample_generator(seed: int, r: int) -> np.random.Generator:

@@ -2,134 +2,30 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from typing import Any
 
 import grpc
 
 from services.common.errors import InvalidArgument
-from services.common.rpc import ServicerBase, proto_kwargs, unary
+from services.common.protoargs import proto_kwargs
+from services.common.rpc import ServicerBase, unary
 from services.fitting import ENGINE_VERSION
 from services.fitting.config import FittingSettings
-from services.fitting.emergence import EmergenceResult, fit_emergence
-from services.fitting.mirage import MirageResult, analyze_mirage
+from services.fitting.emergence import fit_emergence
+from services.fitting.mirage import analyze_mirage
 from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.critical_point import SweepCurve, fit_critical_point, linear_size
 from services.fitting.models.kaplan import fit_kaplan
 from services.fitting.models.power_law import fit_power_law
-from services.fitting.results import FitResult, ParamEstimate, Prediction
+from services.fitting.protomap import counts, emergence_proto, fit_result_proto, mirage_proto
 from zuhur.v1 import common_pb2, fitting_pb2, fitting_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Fitting"
 MODELS = ("power-law", "scaling-law/chinchilla", "scaling-law/kaplan", "broken-power-law",
           "critical-point", "emergence", "mirage")  # fmt: skip
 SCALING_FORMS = {"chinchilla": fit_chinchilla, "kaplan": fit_kaplan}
-
-
-def _param(p: ParamEstimate) -> fitting_pb2.ParamEstimate:
-    return fitting_pb2.ParamEstimate(value=p.value, stderr=p.stderr, ci95=list(p.ci95))
-
-
-def _prediction(p: Prediction) -> fitting_pb2.Prediction:
-    return fitting_pb2.Prediction(x=p.x, value=p.value, ci95=list(p.ci95))
-
-
-def fit_result_proto(result: FitResult) -> fitting_pb2.FitResult:
-    """The proto of any fit's result (one mapping for every model)."""
-    out = fitting_pb2.FitResult(
-        model=result.model,
-        aic=result.aic,
-        bic=result.bic,
-        n=result.n,
-        converged=result.converged,
-        interval_method=result.interval_method,
-        message=result.message,
-        engine_version=ENGINE_VERSION,
-        predictions=[_prediction(p) for p in result.predictions],
-        extra=result.extra,
-        bootstrap=result.bootstrap,
-        bootstrap_failed=result.bootstrap_failed,
-    )
-    for name, p in result.params.items():
-        out.params[name].CopyFrom(_param(p))
-    for name, p in result.derived.items():
-        out.derived[name].CopyFrom(_param(p))
-    if math.isfinite(result.r2):
-        out.r2 = result.r2
-    if math.isfinite(result.objective):
-        out.objective = result.objective
-    if result.residuals is not None:
-        out.residuals.CopyFrom(fitting_pb2.ResidualSummary(**asdict(result.residuals)))
-    if result.holdout is not None:
-        h = result.holdout
-        out.holdout.CopyFrom(
-            fitting_pb2.HoldoutReport(
-                k=h.k,
-                predictions=[_prediction(p) for p in h.predictions],
-                observed=h.observed,
-                rmse=h.rmse,
-                mean_abs_rel_error=h.mean_abs_rel_error,
-                max_abs_rel_error=h.max_abs_rel_error,
-                covered=h.covered,
-            )
-        )
-    if result.seed is not None:
-        out.seed = result.seed
-    return out
-
-
-def counts(values: list[int]) -> int | list[int] | None:
-    """Item counts as the science takes them: none, one for every point, or one per point."""
-    return None if not values else values[0] if len(values) == 1 else values
-
-
-def emergence_proto(result: EmergenceResult) -> fitting_pb2.EmergenceResult:
-    out = fitting_pb2.EmergenceResult(
-        verdict=result.verdict,
-        reason=result.reason,
-        sigmoid=result.sigmoid,
-        best_smooth=result.best_smooth,
-        preferred=result.preferred,
-        delta_aic=result.delta_aic,
-        delta_bic=result.delta_bic,
-        threshold=_param(result.threshold),
-        width_decades=_param(result.width_decades),
-        plateau_points=result.plateau_points,
-        predictions=[_prediction(p) for p in result.predictions],
-        likelihood=result.likelihood,
-        dispersion=result.dispersion,
-        interval_method=result.interval_method,
-        bootstrap=result.bootstrap,
-        bootstrap_failed=result.bootstrap_failed,
-        seed=result.seed,
-        engine_version=ENGINE_VERSION,
-    )
-    for name, fit in result.models.items():
-        out.models[name].CopyFrom(fit_result_proto(fit))
-    return out
-
-
-def mirage_proto(result: MirageResult) -> fitting_pb2.MirageResult:
-    return fitting_pb2.MirageResult(
-        explained=result.explained,
-        reason=result.reason,
-        k=result.k,
-        law=fit_result_proto(result.law),
-        points=[
-            fitting_pb2.MiragePoint(**{**asdict(p), "predicted_ci95": list(p.predicted_ci95)})
-            for p in result.points
-        ],
-        statistic=result.statistic,
-        dof=result.dof,
-        p_value=result.p_value,
-        k_effective=result.k_effective,
-        resamples=result.resamples,
-        seed=result.seed,
-        level=result.level,
-        engine_version=ENGINE_VERSION,
-    )
 
 
 class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):

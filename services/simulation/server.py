@@ -1,10 +1,11 @@
-"""Thin gRPC adapter of the simulation engine: proto in, plain science call, proto out."""
+"""Thin gRPC adapter of the simulation engine: proto in, plain science call, proto out.
+
+Also the scale-out coordinator: a big sweep fans out over replicas as SweepBatch calls.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import math
-import secrets
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,17 +16,24 @@ import grpc
 import numpy as np
 
 from services.common.errors import InvalidArgument
-from services.common.rpc import ServicerBase, proto_kwargs, server_stream, unary
+from services.common.protoargs import optional, proto_kwargs, request_seed
+from services.common.rpc import ServicerBase, server_stream, unary
 from services.simulation import ENGINE_VERSION
-from services.simulation.abilities import AbilitiesResult, LossLaw, simulate_abilities
+from services.simulation.abilities import LossLaw, simulate_abilities
 from services.simulation.config import SimulationSettings
-from services.simulation.graphs import MeanStd, SampleResult, sample_graph
-from services.simulation.models import MODELS, DegreeDistribution
+from services.simulation.graphs import sample_graph
+from services.simulation.models import MODELS
+from services.simulation.protomap import (
+    abilities_response,
+    degrees_of,
+    progress_event,
+    sample_response,
+    sweep_args,
+    sweep_curve,
+)
 from services.simulation.replicates import contiguous_batches
 from services.simulation.sweeps import (
-    Grid,
     SweepBatch,
-    SweepResult,
     merge_batches,
     plan_sweep,
     summarize,
@@ -35,126 +43,12 @@ from services.simulation.sweeps import (
 from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Simulation"
-# Server-drawn seeds stay below 2**53 so JSON clients in any language round-trip them.
-_SEED_BITS = 53
-
-
-def optional(message: object, name: str) -> object:
-    """The value of an optional proto field, or None when it is unset."""
-    return getattr(message, name) if message.HasField(name) else None  # type: ignore[attr-defined]
-
-
-def request_seed(request: object) -> int:
-    """The client's seed, or a fresh one drawn by the server (reported in the response)."""
-    seed = optional(request, "seed")
-    return int(seed) if seed is not None else secrets.randbits(_SEED_BITS)  # type: ignore[call-overload]
-
-
-class Cancelled(Exception):
-    """Raised from a progress callback to stop a computation whose client went away."""
-
-
-def degrees_of(request: Any) -> DegreeDistribution | None:
-    if not request.HasField("degrees"):
-        return None
-    d = request.degrees
-    fields: dict[str, Any] = {k: optional(d, k) for k in ("mean", "gamma", "k_min", "k_max", "k")}
-    return DegreeDistribution(kind=d.kind, **fields)
-
-
-def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
-    return simulation_pb2.SampleGraphResponse(
-        model=result.model,
-        n=result.nodes,
-        p=result.p,
-        seed=result.seed,
-        engine_version=ENGINE_VERSION,
-        replicates=[simulation_pb2.GraphReplicate(**asdict(r)) for r in result.replicates],
-        largest_fraction=common_pb2.Stat(**asdict(result.largest_fraction)),
-        theory_largest_fraction=result.theory_largest_fraction,
-    )
-
-
 # A replica that is busy or gone: run its batch on this one instead.
 _RUN_HERE = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
 
 
-def sweep_args(request: simulation_pb2.SweepRequest) -> dict[str, Any]:
-    """Keyword arguments of ``sweeps.sweep`` from a request (seed drawn when absent)."""
-    replicates = optional(request, "replicates")
-    return {
-        "model": request.model or "erdos_renyi",
-        "n": optional(request, "n"),
-        "L": optional(request, "L"),
-        "degrees": degrees_of(request),
-        "grid": grid_of(request),
-        "replicates": 1 if replicates is None else replicates,
-        "seed": request_seed(request),
-    }
-
-
-def progress_event(done: int, total: int) -> simulation_pb2.SweepEvent:
-    return simulation_pb2.SweepEvent(progress=simulation_pb2.SweepProgress(done=done, total=total))
-
-
-def stat(m: MeanStd) -> common_pb2.Stat:
-    return common_pb2.Stat(mean=m.mean, std=m.std)
-
-
-def grid_of(request: simulation_pb2.SweepRequest) -> Grid:
-    g = request.grid
-    return Grid(
-        start=optional(g, "start"),  # type: ignore[arg-type]
-        stop=optional(g, "stop"),  # type: ignore[arg-type]
-        points=optional(g, "points"),  # type: ignore[arg-type]
-        values=tuple(g.values) or None,
-    )
-
-
-def sweep_curve(result: SweepResult) -> simulation_pb2.SweepCurve:
-    curve = simulation_pb2.SweepCurve(
-        model=result.model,
-        n=result.nodes,
-        control=result.control,
-        seed=result.seed,
-        engine_version=ENGINE_VERSION,
-        replicates=result.replicates,
-        theory=[simulation_pb2.TheoryPoint(**asdict(t)) for t in result.theory],
-        threshold=result.threshold,
-    )
-    for p in result.points:
-        point = curve.points.add(
-            control=p.control,
-            largest_fraction=stat(p.largest_fraction),
-            second_largest_fraction=stat(p.second_largest_fraction),
-            susceptibility=stat(p.susceptibility),
-            clusters_per_node=stat(p.clusters_per_node),
-        )
-        if p.wrapping is not None:
-            point.wrapping.CopyFrom(stat(p.wrapping))
-    return curve
-
-
-def abilities_response(result: AbilitiesResult) -> simulation_pb2.SimulateAbilitiesResponse:
-    out = simulation_pb2.SimulateAbilitiesResponse(
-        sizes=result.sizes.tolist(),
-        token_accuracy=result.token_accuracy.tolist(),
-        loss=result.loss.tolist(),
-        k=result.k,
-        items=result.items,
-        replicates=result.replicates,
-        seed=result.seed,
-        options=result.options,
-        vocab_size=result.vocab_size,
-        engine_version=ENGINE_VERSION,
-    )
-    for metric, curve in result.curves.items():
-        target = out.curves[metric]
-        for p in curve.points:
-            point = target.points.add(size=p.size, mean=p.mean, sd=p.sd, ci95=list(p.ci95))
-            if math.isfinite(p.expected):
-                point.expected = p.expected
-    return out
+class Cancelled(Exception):
+    """Raised from a progress callback to stop a computation whose client went away."""
 
 
 class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
