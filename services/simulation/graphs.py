@@ -13,11 +13,15 @@ API (stable; the gRPC servicer maps it 1:1)::
                                          default 1: the whole multigraph)
                   square_lattice_site    L (L×L torus), p (site occupation)
                   square_lattice_bond    L, p (bond occupation)
-    replicates    >= 1; replicate r draws from rng.stream_state(seed, r), so rows are
-                  bit-identical whatever the threads/executor
+    replicates    >= 1; replicate r draws from rng.stream_state(seed, r) (erdos_renyi: from
+                  its direct.GNP_PARTS sub-streams, rng.substream_states, one per fixed part
+                  of the pair space), so rows are bit-identical whatever the
+                  threads/executor
     seed          int in [0, 2**64)
     executor      optional concurrent.futures.Executor (threads) to run replicate blocks on;
                   or max_workers > 1 for a private thread pool. Rows come back in order.
+                  erdos_renyi with fewer replicates than threads runs each replicate's parts
+                  on separate threads (split.py); otherwise whole replicates per thread.
 
     SampleResult.replicates: tuple of ReplicateStats(edges, largest, second_largest,
         components) — edges of the realized graph (lattice site: bonds between occupied
@@ -59,6 +63,7 @@ from services.simulation.models import (
     resolve_substrate,
 )
 from services.simulation.replicates import run_replicates
+from services.simulation.split import gnp_threaded, split_across_threads
 from services.simulation.theory import configuration_giant_fraction, er_giant_fraction
 
 SEED_MAX = 2**64 - 1
@@ -116,6 +121,9 @@ class _Plan:
     p: float | None
     edges: float  # expected edges of one realization
     theory: float | None = None  # mean-field largest fraction as n -> infinity
+    parts: int = 0  # > 0: the kernel takes (k, parts, 4) sub-stream states (run_replicates)
+    # (seed, count, executor, max_workers) -> rows with each replicate's parts on threads
+    threaded: Callable[[int, int, Executor | None, int | None], np.ndarray] | None = None
 
 
 def _plan(
@@ -140,7 +148,16 @@ def _plan(
         else:
             prob = min(1.0, require_real(c, "c", 0.0, float(n - 1)) / (n - 1))
         theory = float(er_giant_fraction(prob * (n - 1))[0])
-        return _Plan(lambda st: direct.gnp_batch(n, prob, st), prob, prob * sub.pairs, theory)
+        return _Plan(
+            lambda st: direct.gnp_batch(n, prob, st),
+            prob,
+            prob * sub.pairs,
+            theory,
+            parts=direct.GNP_PARTS,
+            threaded=lambda seed, count, ex, mw: gnp_threaded(
+                n, prob, seed, count, executor=ex, max_workers=mw
+            ),
+        )
     if sub.model == ERDOS_RENYI_GNM:
         require_unused(sub.model, p=p, c=c, phi=phi)
         require(m is not None, "m", "is required for model erdos_renyi_gnm")
@@ -193,7 +210,18 @@ def sample_graph(
     reps = require_int(replicates, "replicates", 1)
     seed_v = require_seed(seed)
     limits.check_work(sub.nodes, plan.edges, reps)
-    table = run_replicates(plan.kernel, seed_v, 0, reps, executor=executor, max_workers=max_workers)
+    if plan.threaded is not None and split_across_threads(reps, executor, max_workers):
+        table = plan.threaded(seed_v, reps, executor, max_workers)
+    else:
+        table = run_replicates(
+            plan.kernel,
+            seed_v,
+            0,
+            reps,
+            executor=executor,
+            max_workers=max_workers,
+            parts=plan.parts,
+        )
     frac = table[:, 1].astype(np.float64) / sub.nodes
     rows = tuple(ReplicateStats(*(int(x) for x in row)) for row in table)
     return SampleResult(

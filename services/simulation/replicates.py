@@ -1,8 +1,8 @@
 """Run a per-replicate kernel over replicate batches, serially or on threads, in order.
 
-Replicate r always draws from ``rng.stream_state(seed, r)``, so the rows returned are
-the same bytes whatever the batching, thread count or executor; only the wall time and
-the order in which progress is reported change.
+Replicate r always draws from ``rng.stream_state(seed, r)`` (or its fixed sub-streams), so
+the rows returned are the same bytes whatever the batching, thread count or executor; only
+the wall time and the order in which progress is reported change.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 
 import numpy as np
 
-from services.simulation.kernels.rng import stream_states
+from services.simulation.kernels.rng import stream_states, substream_states
 
 Progress = Callable[[int, int], None]
 """progress(done, total): replicates finished so far out of the request's total."""
@@ -42,6 +42,7 @@ def run_replicates(
     progress: Progress | None = None,
     progress_total: int | None = None,
     progress_offset: int = 0,
+    parts: int = 0,
 ) -> np.ndarray:
     """Apply ``kernel(states)`` to replicates first..first+count-1 and stack rows in order.
 
@@ -50,6 +51,8 @@ def run_replicates(
     ``executor`` (or ``max_workers`` > 1, which makes a private thread pool) the blocks
     run concurrently; ``progress(done, total)`` is called after each block finishes,
     with ``done`` counted from ``progress_offset`` and ``total`` = ``progress_total``.
+    With ``parts`` > 0 the kernel gets (k, parts, 4) blocks of sub-stream states
+    ``rng.substream_states(seed, start, size, parts)`` instead.
     """
     total = progress_total if progress_total is not None else count
     workers = max_workers or 1
@@ -59,6 +62,8 @@ def run_replicates(
     blocks = contiguous_batches(first, count, pieces)
 
     def run_block(start: int, size: int) -> np.ndarray:
+        if parts > 0:
+            return kernel(substream_states(seed, start, size, parts))
         return kernel(stream_states(seed, start, size))
 
     results: list[np.ndarray | None] = [None] * len(blocks)

@@ -78,6 +78,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             seed=request_seed(request),
             limits=self.limits,
             executor=self.kernels,
+            max_workers=self.settings.workers,
         )
         return sample_response(result)
 

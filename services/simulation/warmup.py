@@ -35,5 +35,7 @@ def warm_kernels() -> None:
         control = _CONTROL.get(spec["model"], {"p": 0.5})
         sample_graph(**spec, **control, replicates=2, seed=0)
         sweep(**spec, grid=Grid(values=(0.2, 0.5)), replicates=2, seed=0)
+    # One replicate on two threads: G(n, p)'s pair-space parts run concurrently (split.py).
+    sample_graph("erdos_renyi", n=10, c=1.0, replicates=1, seed=0, max_workers=2)
     for vocab_size in (0, 8):  # edit distance has a separate finite-vocabulary kernel
         simulate_abilities([1e8, 1e9], k=3, items=4, metrics=METRICS, vocab_size=vocab_size, seed=0)

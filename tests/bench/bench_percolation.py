@@ -4,8 +4,9 @@
     .venv/bin/python -m tests.bench.bench_percolation --full     # peers at full size too
 
 1. one Erdős–Rényi realization, n = 10^6, c = 2 (generate + components): ours (direct
-   sampling, geometric skipping) against numpy edges + scipy.sparse.csgraph, igraph,
-   networkit (one thread) and networkx (run at n = 10^5 and scaled ×10 unless --full).
+   sampling, geometric skipping; serial, and its pair space split over 2 threads) against
+   numpy edges + scipy.sparse.csgraph, igraph, networkit (one thread) and networkx (run at
+   n = 10^5 and scaled ×10 unless --full).
 2. a sweep of 50 grid points × 20 replicates at n = 10^5, c in [0, 4]: ours (Newman–Ziff,
    serial and on 2 threads) against the numpy+scipy and igraph loops over points and
    replicates (run on a subset of replicates and scaled unless --full) and a plain
@@ -33,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 
 from services.simulation.graphs import sample_graph
 from services.simulation.kernels import direct
-from services.simulation.kernels.rng import stream_states
+from services.simulation.kernels.rng import stream_states, substream_states
 from services.simulation.kernels.unionfind import new_forest, summarize
 from services.simulation.sweeps import Grid, sweep
 
@@ -131,7 +132,7 @@ def python_newman_ziff(n: int, cs: np.ndarray, rng: np.random.Generator) -> np.n
 
 @njit(parallel=True, nogil=True)
 def gnp_batch_prange(n: int, p: float, states: np.ndarray) -> np.ndarray:
-    """The same per-replicate kernel as direct.gnp_batch, replicates spread by prange."""
+    """One single-stream G(n, p) per replicate (direct.gnp_into_forest), spread by prange."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     for r in prange(states.shape[0]):
         ptr = new_forest(n)
@@ -156,8 +157,17 @@ def task_realization(full: bool, repeat: int) -> list[Row]:
         Row(name, "zuhur sample_graph", best_of(lambda: sample_graph(n=n, c=c, seed=1), repeat)),
         Row(
             name,
+            "zuhur sample_graph, 2 thr",
+            best_of(lambda: sample_graph(n=n, c=c, seed=1, max_workers=2), repeat),
+            f"pair space in {direct.GNP_PARTS} parts, pipelined",
+        ),
+        Row(
+            name,
             "zuhur kernel only",
-            best_of(lambda: direct.gnp_batch(n, p, stream_states(1, 0, 1)), repeat),
+            best_of(
+                lambda: direct.gnp_batch(n, p, substream_states(1, 0, 1, direct.GNP_PARTS)),
+                repeat,
+            ),
         ),
         Row(name, "numpy+scipy", best_of(lambda: scipy_er(n, p, rng), repeat)),
         Row(name, "igraph", best_of(lambda: igraph_er(n, p), repeat)),
@@ -279,8 +289,13 @@ def main() -> None:
     t = {(row.task[:2], row.who): row.seconds for row in rows}
     checks = [
         (
-            "1. ER: numpy+scipy / ours",
+            "1. ER: numpy+scipy / ours (1 thread)",
             t[("1.", "numpy+scipy")] / t[("1.", "zuhur sample_graph")],
+            5,
+        ),
+        (
+            "1. ER: numpy+scipy / ours (2 threads, as served)",
+            t[("1.", "numpy+scipy")] / t[("1.", "zuhur sample_graph, 2 thr")],
             5,
         ),
         (

@@ -50,8 +50,13 @@ def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> Non
         ready = httpx.get(f"{url}/readyz").json()
         assert ready["checks"] == {"simulation": "serving", "fitting": "serving", "redis": "ok"}
         body = {"model": "erdos_renyi", "n": 1000, "c": 2.0, "seed": 1}
-        assert httpx.post(f"{url}/v1/graphs/sample", json=body).headers["X-Cache"] == "MISS"
-        assert httpx.post(f"{url}/v1/graphs/sample", json=body).headers["X-Cache"] == "HIT"
+        assert (
+            httpx.post(f"{url}/v1/graphs/sample", json=body, timeout=60).headers["X-Cache"]
+            == "MISS"
+        )
+        assert (
+            httpx.post(f"{url}/v1/graphs/sample", json=body, timeout=60).headers["X-Cache"] == "HIT"
+        )
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         proc.wait(timeout=60)

@@ -3,8 +3,9 @@
 Every batch kernel takes ``states`` (uint64[R, 4], one xoshiro256** stream per
 replicate, advanced in place) and returns ``int64[R, 4]`` rows
 ``(edges, largest, second_largest, components)``. Edge lists are never stored (the
-configuration model keeps its stub array): each edge is merged into the forest as it is
-drawn, so memory is the 4-byte-a-node forest.
+configuration model keeps its stub array; the threaded G(n, p) schedule keeps a few
+1/GNP_PARTS parts): each edge is merged into the forest as it is drawn, so memory is the
+4-byte-a-node forest.
 """
 
 from __future__ import annotations
@@ -63,15 +64,42 @@ def next_pair(v: int, w: int, n: int, inv_log_q: float, s: np.ndarray) -> tuple[
 
 
 @njit(cache=True, nogil=True)
-def gnp_into_forest(ptr: np.ndarray, p: float, s: np.ndarray) -> int:
-    """Draw G(n, p) on the forest's n nodes by geometric skipping; return the edge count."""
+def pair_at(k: int, n: int) -> tuple[int, int]:
+    """Pair number k (0-based) of the lexicographic order (1, 0), (2, 0), (2, 1), (3, 0), ...
+    of pairs w < v, i.e. k = v(v-1)/2 + w; (n, 0) for k = n(n-1)/2, the end. O(1)."""
+    v = int((1.0 + math.sqrt(1.0 + 8.0 * float(k))) / 2.0)
+    while v * (v - 1) // 2 > k:  # float rounding near row ends
+        v -= 1
+    while (v + 1) * v // 2 <= k:
+        v += 1
+    return v, k - v * (v - 1) // 2
+
+
+@njit(cache=True, nogil=True)
+def part_bounds(n: int, parts: int) -> np.ndarray:
+    """int64[parts + 1] pair numbers cutting the n(n-1)/2 pairs into ``parts`` equal ranges."""
+    pairs = n * (n - 1) // 2 if n >= 2 else 0
+    base, extra = divmod(pairs, parts)
+    out = np.empty(parts + 1, dtype=np.int64)
+    out[0] = 0
+    for k in range(parts):
+        out[k + 1] = out[k] + base + (1 if k < extra else 0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def gnp_range_into_forest(ptr: np.ndarray, p: float, lo: int, hi: int, s: np.ndarray) -> int:
+    """Draw each pair numbered lo..hi-1 (see ``pair_at``) with probability p by geometric
+    skipping, linking the drawn ones in the forest; return their count. O(hi/n + m)."""
     n = ptr.shape[0]
-    if p <= 0.0 or n < 2:
+    if p <= 0.0 or lo >= hi:
         return 0
     inv = inverse_log_q(p)
+    vh, wh = pair_at(hi, n)
+    v, w = pair_at(lo, n)
     edges = 0
-    v, w = next_pair(1, -1, n, inv, s)
-    while v < n:
+    v, w = next_pair(v, w - 1, n, inv, s)
+    while v < vh or (v == vh and w < wh):
         link(ptr, v, w)
         edges += 1
         v, w = next_pair(v, w, n, inv, s)
@@ -79,16 +107,27 @@ def gnp_into_forest(ptr: np.ndarray, p: float, s: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
-    """The edge list (int32[m, 2], rows (v, w), w < v, in walk order) of the G(n, p) that
-    ``gnp_into_forest`` draws from the same stream state; O(m) memory (array doubling)."""
-    cap = 1024
+def gnp_into_forest(ptr: np.ndarray, p: float, s: np.ndarray) -> int:
+    """Draw G(n, p) on the forest's n nodes from one stream; return the edge count."""
+    n = ptr.shape[0]
+    return gnp_range_into_forest(ptr, p, 0, n * (n - 1) // 2, s)
+
+
+@njit(cache=True, nogil=True)
+def gnp_range_edges(n: int, p: float, lo: int, hi: int, s: np.ndarray) -> np.ndarray:
+    """The edge list (int32[m, 2], rows (v, w), w < v, in walk order) that
+    ``gnp_range_into_forest`` links from the same stream state; O(m) memory (sized for the
+    mean plus 8 standard deviations, doubled in the rare case that is not enough)."""
+    mean = p * float(hi - lo)
+    cap = int(min(mean + 8.0 * math.sqrt(mean) + 1024.0, float(max(hi - lo, 1))))
     out = np.empty((cap, 2), dtype=np.int32)
     m = 0
-    if p > 0.0 and n >= 2:
+    if p > 0.0 and lo < hi:
         inv = inverse_log_q(p)
-        v, w = next_pair(1, -1, n, inv, s)
-        while v < n:
+        vh, wh = pair_at(hi, n)
+        v, w = pair_at(lo, n)
+        v, w = next_pair(v, w - 1, n, inv, s)
+        while v < vh or (v == vh and w < wh):
             if m == cap:
                 cap *= 2
                 grown = np.empty((cap, 2), dtype=np.int32)
@@ -98,7 +137,32 @@ def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
             out[m, 1] = w
             m += 1
             v, w = next_pair(v, w, n, inv, s)
-    return out[:m].copy()
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
+    """The edge list of the G(n, p) that ``gnp_into_forest`` draws from the same stream."""
+    return gnp_range_edges(n, p, 0, n * (n - 1) // 2 if n >= 2 else 0, s)
+
+
+@njit(cache=True, nogil=True)
+def gnp_split_edges(n: int, p: float, parts: np.ndarray) -> np.ndarray:
+    """The edge list of the G(n, p) that ``gnp_batch`` draws from one replicate's
+    sub-streams ``parts`` (uint64[GNP_PARTS, 4]): the parts' lists, concatenated."""
+    bounds = part_bounds(n, parts.shape[0])
+    lists = [
+        gnp_range_edges(n, p, bounds[k], bounds[k + 1], parts[k]) for k in range(parts.shape[0])
+    ]
+    total = 0
+    for e in lists:
+        total += e.shape[0]
+    out = np.empty((total, 2), dtype=np.int32)
+    j = 0
+    for e in lists:
+        out[j : j + e.shape[0]] = e
+        j += e.shape[0]
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -110,15 +174,61 @@ def _store(out: np.ndarray, r: int, edges: int, ptr: np.ndarray) -> None:
     out[r, 3] = components
 
 
+GNP_PARTS = 16
+"""Equal parts the pair space of one G(n, p) replicate is cut into, each drawn from its own
+sub-stream (rng.substream_states). Fixed (never the thread count), so the graph drawn is
+the same however the parts are scheduled; 16 lets the threaded schedule pipeline drawing
+(one thread) with linking (another) in small steps."""
+
+
 @njit(cache=True, nogil=True)
 def gnp_batch(n: int, p: float, states: np.ndarray) -> np.ndarray:
-    """One G(n, p) realization per row of ``states``; O(R·(n + m)) time, O(n) memory."""
+    """One G(n, p) realization per replicate from its sub-streams ``states[r]``
+    (uint64[R, parts, 4]), part k covering pairs part_bounds(n, parts)[k..k+1]; all parts
+    go into one forest (the serial schedule). O(R·(n + m)) time, O(n) memory."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
+    bounds = part_bounds(n, states.shape[1])
     for r in range(states.shape[0]):
         ptr = new_forest(n)
-        edges = gnp_into_forest(ptr, p, states[r])
+        edges = 0
+        for k in range(states.shape[1]):
+            edges += gnp_range_into_forest(ptr, p, bounds[k], bounds[k + 1], states[r, k])
         _store(out, r, edges, ptr)
     return out
+
+
+@njit(cache=True, nogil=True)
+def gnp_part_forest(ptr: np.ndarray, p: float, parts: int, s: np.ndarray) -> int:
+    """Reset ``ptr`` to n singletons and draw part 0 of ``parts`` of G(n, p) into it (the
+    threaded schedule; other threads draw the other parts as edge lists with
+    ``gnp_part_edges``); return its edge count. O(n + m_0)."""
+    ptr[:] = -1
+    bounds = part_bounds(ptr.shape[0], parts)
+    return gnp_range_into_forest(ptr, p, bounds[0], bounds[1], s)
+
+
+@njit(cache=True, nogil=True)
+def gnp_part_edges(n: int, p: float, part: int, parts: int, s: np.ndarray) -> np.ndarray:
+    """Edge list (int32[m_part, 2]) of part ``part`` of ``parts`` of G(n, p), drawn without
+    touching a forest, so it runs beside the thread that links. O(m_part) time and memory."""
+    bounds = part_bounds(n, parts)
+    return gnp_range_edges(n, p, bounds[part], bounds[part + 1], s)
+
+
+@njit(cache=True, nogil=True)
+def link_edges(ptr: np.ndarray, edges: np.ndarray) -> int:
+    """Link every edge (rows of int32[m, 2]) into the forest; return m. O(m·α(n))."""
+    for e in range(edges.shape[0]):
+        link(ptr, edges[e, 0], edges[e, 1])
+    return edges.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def stats_row(ptr: np.ndarray, edges: int) -> np.ndarray:
+    """The row (int64[4]: edges, largest, second_largest, components) of a finished forest."""
+    out = np.empty((1, 4), dtype=np.int64)
+    _store(out, 0, edges, ptr)
+    return out[0]
 
 
 @njit(cache=True, nogil=True)

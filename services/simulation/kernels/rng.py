@@ -25,6 +25,24 @@ def stream_state(seed: int, replicate: int) -> np.ndarray:
     return state
 
 
+def substream_states(seed: int, first: int, count: int, parts: int) -> np.ndarray:
+    """Sub-streams of replicates ``first .. first+count-1``: uint64[count, parts, 4].
+
+    Replicate r's ``parts`` states are the 4·parts words of SeedSequence(seed,
+    spawn_key=(r, parts)), 4 per part: independent of stream_state(seed, r) and of each
+    other, for kernels that cut one replicate's work into a fixed number of parts (one
+    SeedSequence a replicate, not one a part: each costs ~50 µs).
+    """
+    out = np.empty((count, parts, 4), dtype=np.uint64)
+    for i in range(count):
+        ss = np.random.SeedSequence(entropy=seed, spawn_key=(first + i, parts))
+        out[i] = ss.generate_state(4 * parts, dtype=np.uint64).reshape(parts, 4)
+        for k in range(parts):
+            if not out[i, k].any():  # the all-zero state is the one fixed point of xoshiro
+                out[i, k, 0] = np.uint64(0x9E3779B97F4A7C15)
+    return out
+
+
 def stream_states(seed: int, first: int, count: int) -> np.ndarray:
     """States of replicates ``first .. first+count-1`` as a (count, 4) uint64 array."""
     out = np.empty((count, 4), dtype=np.uint64)

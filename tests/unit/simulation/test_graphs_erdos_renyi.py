@@ -16,7 +16,7 @@ from scipy import special, stats
 
 from services.simulation.graphs import component_sizes, sample_graph
 from services.simulation.kernels import direct
-from services.simulation.kernels.rng import stream_state
+from services.simulation.kernels.rng import substream_states
 
 
 def giant_fraction(c: float) -> float:
@@ -58,20 +58,50 @@ def test_component_sizes_equal_networkx_on_the_same_edge_list() -> None:
 def test_sampler_statistics_equal_networkx_on_the_sampled_graph(c: float) -> None:
     n = 5000
     p = c / (n - 1)
-    edges = direct.gnp_edges(n, p, stream_state(3, 0))
+    edges = direct.gnp_split_edges(n, p, substream_states(3, 0, 1, direct.GNP_PARTS)[0])
     assert np.all(edges[:, 1] < edges[:, 0]) and np.all(edges[:, 1] >= 0)
     assert len({(int(a), int(b)) for a, b in edges}) == len(edges)  # simple graph
     g = nx.Graph()
     g.add_nodes_from(range(n))
     g.add_edges_from(map(tuple, edges))
     sizes = sorted((len(cc) for cc in nx.connected_components(g)), reverse=True)
-    row = sample_graph(n=n, p=p, seed=3).replicates[0]
-    assert (row.edges, row.largest, row.second_largest, row.components) == (
-        g.number_of_edges(),
-        sizes[0],
-        sizes[1],
-        len(sizes),
-    )
+    serial = sample_graph(n=n, p=p, seed=3).replicates[0]
+    # one replicate on two threads: parts drawn into separate forests, then merged
+    split = sample_graph(n=n, p=p, seed=3, max_workers=2).replicates[0]
+    for row in (serial, split):
+        assert (row.edges, row.largest, row.second_largest, row.components) == (
+            g.number_of_edges(),
+            sizes[0],
+            sizes[1],
+            len(sizes),
+        )
+
+
+def test_pair_numbering_walks_every_pair_once_in_order() -> None:
+    for n in (2, 3, 9, 40):
+        pairs = [(v, w) for v in range(1, n) for w in range(v)]
+        assert [direct.pair_at(k, n) for k in range(len(pairs) + 1)] == [*pairs, (n, 0)]
+    # p = 1: the parts together take every pair exactly once
+    edges = direct.gnp_split_edges(40, 1.0, substream_states(1, 0, 1, direct.GNP_PARTS)[0])
+    assert sorted(map(tuple, edges.tolist())) == [(v, w) for v in range(1, 40) for w in range(v)]
+
+
+def test_threaded_parts_give_the_components_of_the_union_of_part_edge_lists() -> None:
+    n, p, parts = 20_000, 1.5 / 19_999, direct.GNP_PARTS
+    states = substream_states(8, 0, 1, parts)[0]
+    ptr = np.empty(n, dtype=np.int32)
+    counts = [direct.gnp_part_forest(ptr, p, parts, states[0].copy())]
+    for k in range(1, parts):
+        counts.append(
+            direct.link_edges(ptr, direct.gnp_part_edges(n, p, k, parts, states[k].copy()))
+        )
+    row = direct.stats_row(ptr, sum(counts))
+    edges = direct.gnp_split_edges(n, p, states.copy())
+    sizes = component_sizes(n, edges)
+    assert row.tolist() == [len(edges), sizes[0], sizes[1], len(sizes)]
+    # equal shares of the pairs: each part's edge count is Binomial(pairs / parts, p)
+    mean = len(edges) / parts
+    assert all(abs(c - mean) < 5 * np.sqrt(mean) for c in counts)
 
 
 def test_edge_counts_follow_the_binomial_law() -> None:
@@ -111,6 +141,14 @@ def test_threads_and_batches_do_not_change_a_single_bit() -> None:
         pooled = sample_graph(**kwargs, executor=pool).table
     private = sample_graph(**kwargs, max_workers=2).table
     assert serial.tobytes() == pooled.tobytes() == private.tobytes()
+    # fewer replicates than threads: each replicate's parts run on separate threads
+    few = {**kwargs, "replicates": 2}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        split = sample_graph(**few, executor=pool).table
+    assert split.tobytes() == serial[:2].tobytes()
+    assert sample_graph(**{**few, "replicates": 1}, max_workers=2).table.tobytes() == (
+        serial[:1].tobytes()
+    )
     # replicate r is a function of (seed, r) only: a 5-replicate request is a prefix
     assert sample_graph(**{**kwargs, "replicates": 5}).table.tobytes() == serial[:5].tobytes()
 
