@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -22,6 +20,7 @@ import httpx
 
 from services.simulation.graphs import sample_graph
 from services.simulation.sweeps import Grid, sweep
+from tests.bench.timing import best_of
 from tests.integration.stack import ROOT, start_stack
 from zuhur.v1 import simulation_pb2 as pb
 from zuhur.v1 import simulation_pb2_grpc
@@ -30,15 +29,6 @@ SAMPLE = {"model": "erdos_renyi", "n": 1_000_000, "c": 2.0, "replicates": 1}
 TINY = {"model": "erdos_renyi", "n": 100, "c": 2.0, "replicates": 1}  # fixed per-call cost
 SWEEP = {"model": "erdos_renyi", "n": 100_000, "replicates": 20}
 GRID = {"start": 0.0, "stop": 4.0, "points": 50}
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -23,8 +23,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +35,7 @@ from services.simulation.kernels import direct
 from services.simulation.kernels.rng import stream_states, substream_states
 from services.simulation.kernels.unionfind import new_forest, summarize
 from services.simulation.sweeps import Grid, sweep
+from tests.bench.timing import best_of
 
 
 @dataclass
@@ -45,17 +44,6 @@ class Row:
     who: str
     seconds: float
     note: str = ""
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """Best wall time of ``repeat`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 # ----------------------------------------------------------------------------- peers

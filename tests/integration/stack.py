@@ -39,6 +39,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stack_ports() -> dict[str, int]:
+    """A free loopback port for every process (and metrics endpoint) of a stack."""
+    names = ("redis", "simulation", "simulation_metrics", "fitting", "fitting_metrics", "gateway")
+    return {name: free_port() for name in names}
+
+
 @dataclass
 class Stack:
     """A running stack; ``stop(name)`` ends one process, ``close()`` ends all."""
@@ -131,9 +137,7 @@ class Stack:
 def start_stack(log_dir: Path, numba_cache: Path, **extra_env: str) -> Stack:
     """Start every process on fresh ports and wait until the gateway reports ready."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    names = ("redis", "simulation", "simulation_metrics", "fitting", "fitting_metrics", "gateway")
-    ports = {n: free_port() for n in names}
-    stack = Stack(log_dir, numba_cache, ports=ports, extra_env=extra_env)
+    stack = Stack(log_dir, numba_cache, ports=stack_ports(), extra_env=extra_env)
     try:
         for name in ("redis", "simulation", "fitting", "gateway"):
             stack.start(name)

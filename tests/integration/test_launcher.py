@@ -11,24 +11,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.stack import ROOT, free_port
+from tests.integration.stack import ROOT, Stack, stack_ports
 
 
 def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("redis", "sim", "sim_m", "fit", "fit_m", "gw")}
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache")),
-        "REDIS_PORT": str(ports["redis"]),
-        "ZUHUR_SIMULATION_PORT": str(ports["sim"]),
-        "ZUHUR_SIMULATION_METRICS_PORT": str(ports["sim_m"]),
-        "ZUHUR_FITTING_PORT": str(ports["fit"]),
-        "ZUHUR_FITTING_METRICS_PORT": str(ports["fit_m"]),
-        "ZUHUR_GATEWAY_PORT": str(ports["gw"]),
-        "ZUHUR_GATEWAY_SIMULATION_TARGET": f"127.0.0.1:{ports['sim']}",
-        "ZUHUR_GATEWAY_FITTING_TARGET": f"127.0.0.1:{ports['fit']}",
-    }
+    cache = Path(os.environ.get("NUMBA_CACHE_DIR", ROOT / ".numba_cache"))
+    stack = Stack(tmp_path, cache, ports=stack_ports())
+    # The same environment as the integration stack, plus the Procfile's Redis port.
+    env = {**stack.env(), "REDIS_PORT": str(stack.ports["redis"])}
     log = (tmp_path / "honcho.log").open("w+")
     honcho = Path(sys.executable).parent / "honcho"
     proc = subprocess.Popen(
@@ -39,7 +29,7 @@ def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> Non
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{ports['gw']}"
+    url = stack.url
     try:
         deadline = time.monotonic() + 240
         while "Zuhur is ready at" not in (tmp_path / "honcho.log").read_text():
