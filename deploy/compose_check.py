@@ -1,7 +1,7 @@
 """Validate docker-compose.yml against the Compose Specification's JSON schema, offline.
 
 No Docker engine runs on our machines, so CI checks the file with the official schema
-(``../shared/schemas/compose-spec.json``) plus the rules the schema cannot express:
+(``deploy/schemas/compose-spec.json``, a copy with its source noted beside it) plus the rules the schema cannot express:
 every ``depends_on`` waits for a health check that exists.
 Usage: ``python -m deploy.compose_check docker-compose.yml``.
 """
@@ -19,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = Path(
-    os.environ.get("ZUHUR_COMPOSE_SCHEMA", ROOT.parent / "shared/schemas/compose-spec.json")
+    os.environ.get("ZUHUR_COMPOSE_SCHEMA", ROOT / "deploy/schemas/compose-spec.json")
 )
 
 

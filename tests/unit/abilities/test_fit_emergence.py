@@ -17,7 +17,7 @@ from services.simulation.abilities import DEFAULT_LOSS_LAW, KAPLAN_LOSS_LAW, sim
 
 SIZES = np.geomspace(1e7, 1e12, 16)
 ITEMS = 500
-DATA = Path("/work/shared/data/lm_eval_zeroshot_by_size.csv")
+DATA = Path(__file__).resolve().parents[2] / "data" / "lm_eval_zeroshot_by_size.csv"
 
 
 def analytic_log10_threshold(k: int) -> float:
