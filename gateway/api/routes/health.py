@@ -11,7 +11,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.core.clients import FITTING, SIMULATION
 from gateway.core.protojson import to_json
-from zuhur.v1.common_pb2 import InfoRequest
 
 router = APIRouter(tags=["health"])
 
@@ -43,10 +42,7 @@ async def readyz(request: Request) -> JSONResponse:
 async def info(request: Request) -> JSONResponse:
     """Each service's engine version, configured limits and models (what a client may ask)."""
     upstreams = request.app.state.upstreams
-    replies = await asyncio.gather(
-        upstreams.simulation.Info(InfoRequest(), timeout=5.0),
-        upstreams.fitting.Info(InfoRequest(), timeout=5.0),
-    )
+    replies = await asyncio.gather(upstreams.info(SIMULATION, 5.0), upstreams.info(FITTING, 5.0))
     return JSONResponse({"services": [to_json(r) for r in replies]})
 
 
