@@ -102,7 +102,7 @@ def _field_type(field: FieldDescriptor, request: bool) -> Any:
         base: Any = model_for(cast(Descriptor, field.message_type), request)
     else:
         base = str if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM else _SCALARS[field.cpp_type]
-        if field.cpp_type in _INT_RANGE:
+        if field.cpp_type in _INT_RANGE and request:  # responses need no range check
             low, high = _INT_RANGE[field.cpp_type]
             base = Annotated[int, Field(ge=low, le=high)]
         extra = _value_schema(doc_of(field.full_name))

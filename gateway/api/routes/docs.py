@@ -1,7 +1,9 @@
 """The API's documentation: OpenAPI with the services' live limits, Swagger UI and ReDoc.
 
-The UI assets (Swagger UI, ReDoc) are served from the installed ``fastapi_offline`` package,
-so the pages load with no request leaving the gateway. The limits come from each service's
+The UI assets are served from the installed ``fastapi_standalone_docs`` package (Swagger UI
+and ReDoc builds with their licences; its ReDoc is patched to load the Redocly logo from the
+page's own path instead of cdn.redoc.ly), so the pages load with no request leaving the
+gateway. The limits come from each service's
 Info RPC on every ``/openapi.json`` request: the services are configured on their own
 (ZUHUR_SIMULATION_LIMITS__*, ZUHUR_FITTING_LIMITS__*), so only they know what they enforce;
 asking them keeps the schema true after a reconfiguration and needs no service code here.
@@ -20,20 +22,27 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.core.clients import FITTING, SIMULATION, Upstreams
 from gateway.core.protojson import MAX_ITEMS_LIMIT, MAXIMUM_LIMIT
 
 ASSETS_URL = "/docs-assets"
-ASSETS_DIR = files("fastapi_offline") / "static"
+ASSETS_DIR = files("fastapi_standalone_docs") / "static"
 OPENAPI_URL = "/openapi.json"
 OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
 # Prefix of each service's limits in the proto comments' SERVICE.KEY names.
 LIMIT_PREFIX = {SIMULATION: "simulation", FITTING: "fitting"}
 # No validator badge: Swagger UI would fetch it from validator.swagger.io.
 SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
+# The browser itself refuses anything not from the gateway (the pages' inline bootstrap
+# script and the UIs' generated styles are inline; ReDoc runs its search in a blob: worker).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; frame-ancestors 'self'"
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,6 +106,11 @@ def unresolved_names(schema: Any, limits: dict[str, float]) -> set[str]:
     return names
 
 
+def _self_only(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return page
+
+
 def _root(request: Request) -> str:
     return str(request.scope.get("root_path", ""))
 
@@ -105,14 +119,16 @@ def _root(request: Request) -> str:
 async def swagger_ui(request: Request) -> HTMLResponse:
     """Swagger UI from the gateway's own assets."""
     root = _root(request)
-    return get_swagger_ui_html(
-        openapi_url=f"{root}{OPENAPI_URL}",
-        title=f"{request.app.title} - Swagger UI",
-        oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
-        swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+    return _self_only(
+        get_swagger_ui_html(
+            openapi_url=f"{root}{OPENAPI_URL}",
+            title=f"{request.app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_URL}/fastapi/favicon.png",
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        )
     )
 
 
@@ -125,13 +141,21 @@ async def swagger_ui_redirect() -> HTMLResponse:
 async def redoc(request: Request) -> HTMLResponse:
     """ReDoc from the gateway's own assets, without Google Fonts."""
     root = _root(request)
-    return get_redoc_html(
-        openapi_url=f"{root}{OPENAPI_URL}",
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-        with_google_fonts=False,
+    return _self_only(
+        get_redoc_html(
+            openapi_url=f"{root}{OPENAPI_URL}",
+            title=f"{request.app.title} - ReDoc",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_URL}/fastapi/favicon.png",
+            with_google_fonts=False,
+        )
     )
+
+
+@router.get("/redoc/logo-mini.svg")
+async def redoc_logo() -> FileResponse:
+    """The logo the patched ReDoc asks for at ``<page>/logo-mini.svg``."""
+    return FileResponse(str(ASSETS_DIR / "redoc" / "logo-mini.svg"), media_type="image/svg+xml")
 
 
 def install(app: FastAPI) -> None:
