@@ -140,3 +140,20 @@ def test_resolved_limits_become_maximum_and_max_items(client: TestClient) -> Non
     assert x["maxItems"] == 99
     # The input is left as it was (the app caches its schema).
     assert "maxItems" not in spec["components"]["schemas"]["FitPowerLawRequest"]["properties"]["x"]
+
+
+def test_readiness_statuses_are_an_enum_and_the_answer_is_one(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["Readiness"]["properties"]["status"]["enum"] == [
+        "ready",
+        "degraded",
+        "unavailable",
+    ]
+    reply = client.get("/readyz")  # nothing listens at the targets
+    assert reply.status_code == 503
+    assert reply.json() == {
+        "status": "unavailable",
+        "checks": {"simulation": "unavailable", "fitting": "unavailable", "redis": "unavailable"},
+    }
+    info = schemas["InfoResponseOut"]["properties"]
+    assert info["limits"]["description"].startswith("Configured work limits")
