@@ -32,13 +32,15 @@ class Readiness(BaseModel):
     """ready: all up; degraded: services up, Redis down (no cache); unavailable: a service down."""
 
     status: Status = Field(description="Overall state.")
-    checks: Checks
+    checks: Checks = Field(description="Each dependency's state.")
 
 
 class Services(BaseModel):
     """Each service's Info."""
 
-    services: list[model_for(common_pb2.InfoResponse.DESCRIPTOR, request=False)]  # type: ignore[valid-type]
+    services: list[model_for(common_pb2.InfoResponse.DESCRIPTOR, request=False)] = Field(  # type: ignore[valid-type]
+        description="Simulation, then fitting."
+    )
 
 
 @router.get("/healthz")
