@@ -12,7 +12,6 @@ asking them keeps the schema true after a reconfiguration and needs no service c
 from __future__ import annotations
 
 import asyncio
-import copy
 from importlib.resources import files
 from typing import Any
 
@@ -84,7 +83,7 @@ async def openapi(request: Request) -> JSONResponse:
     app = request.app
     timeout = app.state.settings.health_deadline_seconds
     limits = await service_limits(app.state.upstreams, timeout)
-    spec = resolve_limits(copy.deepcopy(app.openapi()), limits)
+    spec = resolve_limits(app.openapi(), limits)  # a new tree: the cached schema stays
     missing = sorted({name.split(".")[0] for name in unresolved_names(spec, limits)})
     if missing:  # a service is down: say so rather than guess its limits
         spec["info"]["x-limits-unavailable"] = missing
