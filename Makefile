@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTO_SRC := $(wildcard proto/zuhur/v1/*.proto)
+# Descriptor set with source info: the proto comments, which the gateway turns into its OpenAPI.
+PROTO_DOCS := zuhur/v1/descriptors.binpb
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
 .PHONY: help venv up test test-unit test-integration lint fmt typecheck proto proto-check \
@@ -45,18 +47,20 @@ fmt: $(STAMP)  ## format and autofix
 typecheck: $(STAMP)  ## mypy on our packages
 	$(VENV)/bin/mypy
 
-proto: $(STAMP)  ## regenerate Python code (+ .pyi stubs) from proto/
+proto: $(STAMP)  ## regenerate Python code (+ .pyi stubs, descriptor set with comments) from proto/
 	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto \
-	    --grpc_python_out=proto $(PROTO_SRC)
+	    --grpc_python_out=proto --include_source_info --descriptor_set_out=proto/$(PROTO_DOCS) \
+	    $(PROTO_SRC)
 
 proto-check: $(STAMP)  ## fail when generated code is stale
 	@tmp=$$(mktemp -d) && \
 	$(PY) -m grpc_tools.protoc -I proto --python_out=$$tmp --pyi_out=$$tmp \
-	    --grpc_python_out=$$tmp $(PROTO_SRC) && \
+	    --grpc_python_out=$$tmp --include_source_info --descriptor_set_out=$$tmp/$(PROTO_DOCS) \
+	    $(PROTO_SRC) && \
 	for f in $$(cd $$tmp && find . -type f); do \
 	    cmp -s $$tmp/$$f proto/$$f || { echo "stale generated code: proto/$$f (run make proto)"; exit 1; }; \
 	done && \
-	for f in $$(cd proto && find . -name '*_pb2*.py*'); do \
+	for f in $$(cd proto && find . -name '*_pb2*.py*' -o -name '*.binpb'); do \
 	    test -f $$tmp/$$f || { echo "generated file without a proto: proto/$$f"; exit 1; }; \
 	done && rm -rf $$tmp && echo "generated code is up to date"
 

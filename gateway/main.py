@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from gateway.api.routes import abilities, fits, graphs, health, sweeps
+from gateway.api.routes import abilities, docs, fits, graphs, health, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
@@ -39,8 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Simulate and fit emergence: giant components and emergent abilities.",
         lifespan=lifespan,
+        # Served by docs.install: local assets, and the limits the services report.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
+    docs.install(app)
     app.include_router(health.router)
     app.include_router(graphs.router)
     app.include_router(sweeps.router)

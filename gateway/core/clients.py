@@ -68,13 +68,15 @@ class Upstreams:
     def channel(self, service: str) -> grpc.aio.Channel:
         return self.simulation_channel if service == SIMULATION else self.fitting_channel
 
+    async def info(self, service: str, timeout: float) -> common_pb2.InfoResponse:
+        """The service's Info: engine version, configured limits, models."""
+        stub = self.simulation if service == SIMULATION else self.fitting
+        return await stub.Info(common_pb2.InfoRequest(), timeout=timeout)
+
     async def engine_version(self, service: str) -> str:
         """The service's engine version, asked once and then remembered."""
         if service not in self.engine_versions:
-            stub = self.simulation if service == SIMULATION else self.fitting
-            info = await stub.Info(
-                common_pb2.InfoRequest(), timeout=self.settings.health_deadline_seconds * 5
-            )
+            info = await self.info(service, self.settings.health_deadline_seconds * 5)
             self.engine_versions[service] = info.engine_version
         return self.engine_versions[service]
 

@@ -3,17 +3,29 @@
 The proto is the single source of truth: request and response models (and so the OpenAPI
 schema) are generated from message descriptors, JSON keys are the proto field names, and
 64-bit integers stay JSON numbers (protobuf's own JSON mapping would turn them into strings).
+Descriptions, units, allowed values and bounds come from the proto comments (``protodoc``);
+they document the schema only: the services stay the one place that enforces them.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, cast
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, create_model
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from gateway.core.protodoc import Bound, Doc, doc_of
+
+# Keys that name a configured limit in the schema; the OpenAPI route resolves them into
+# ``maximum`` / ``maxItems`` from the services' Info (see gateway.api.routes.docs).
+MAXIMUM_LIMIT = "x-maximum-limit"
+MAX_ITEMS_LIMIT = "x-max-items-limit"
 
 _SCALARS: dict[int, type] = {
     FieldDescriptor.CPPTYPE_DOUBLE: float,
@@ -44,20 +56,60 @@ def _map_value(field: Any) -> FieldDescriptor:
     return cast(FieldDescriptor, field.message_type.fields_by_name["value"])
 
 
+@dataclass(frozen=True)
+class SchemaExtra:
+    """Annotation metadata that adds keys to a type's JSON schema without validating them."""
+
+    keys: tuple[tuple[str, Any], ...]
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.update({k: list(v) if isinstance(v, tuple) else v for k, v in self.keys})
+        return schema
+
+
+def _bound(schema: dict[str, Any], key: str, limit_key: str, bound: Bound | None) -> None:
+    """A number goes in as ``key``; a configured limit's name as ``limit_key``."""
+    if isinstance(bound, str):
+        schema[limit_key] = bound
+    elif bound is not None:
+        schema[key] = int(bound) if float(bound).is_integer() else bound
+
+
+def _value_schema(doc: Doc) -> dict[str, Any]:
+    """Schema keys of one value (each item of a repeated field): choices and bounds."""
+    schema: dict[str, Any] = {}
+    if doc.choices:
+        schema["enum"] = doc.choices
+    _bound(schema, "minimum", "x-minimum-limit", doc.minimum)
+    _bound(schema, "maximum", MAXIMUM_LIMIT, doc.maximum)
+    return schema
+
+
+def _field_schema(doc: Doc) -> dict[str, Any]:
+    """Schema keys of the field itself: unit and item count."""
+    schema: dict[str, Any] = {"x-unit": doc.unit} if doc.unit else {}
+    _bound(schema, "maxItems", MAX_ITEMS_LIMIT, doc.max_items)
+    return schema
+
+
 def _field_type(field: FieldDescriptor, request: bool) -> Any:
     if field.cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         if _is_map(field):
             return dict[str, _field_type(_map_value(field), request)]  # type: ignore[misc]
         base: Any = model_for(cast(Descriptor, field.message_type), request)
-    elif field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
-        base = str
     else:
-        base = _SCALARS[field.cpp_type]
-        if base is float and not request:
-            base = float | None  # NaN and infinities travel as null
-        if field.cpp_type in _INT_RANGE:
+        base = str if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM else _SCALARS[field.cpp_type]
+        if field.cpp_type in _INT_RANGE and request:  # responses need no range check
             low, high = _INT_RANGE[field.cpp_type]
             base = Annotated[int, Field(ge=low, le=high)]
+        extra = _value_schema(doc_of(field.full_name))
+        if extra:
+            base = Annotated[base, SchemaExtra(tuple(extra.items()))]
+        if _SCALARS.get(field.cpp_type) is float and not request:
+            base = base | None  # NaN and infinities travel as null
     if field.is_repeated:
         return list[base]
     return base
@@ -69,17 +121,25 @@ def model_for(descriptor: Descriptor, request: bool) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for field in descriptor.fields:
         annotation = _field_type(field, request)
+        doc = doc_of(field.full_name)
+        info: dict[str, Any] = {"description": doc.text() or None}
         if field.is_repeated or _is_map(field):
-            default: Any = Field(default_factory=list if not _is_map(field) else dict)
+            info["default_factory"] = list if not _is_map(field) else dict
         elif field.has_presence or not request:
             annotation = annotation | None
-            default = Field(default=None)
+            info["default"] = None
         else:
-            default = Field(default=field.default_value)
-        fields[field.name] = (annotation, default)
+            info["default"] = field.default_value
+        extra = _field_schema(doc)
+        fields[field.name] = (annotation, Field(**info, json_schema_extra=extra or None))
     config = ConfigDict(extra="forbid" if request else "ignore")
     suffix = "" if request else "Out"
-    return create_model(f"{descriptor.name}{suffix}", __config__=config, **fields)
+    return create_model(
+        f"{descriptor.name}{suffix}",
+        __config__=config,
+        __doc__=doc_of(descriptor.full_name).text() or None,
+        **fields,
+    )
 
 
 def _value_to_json(field: Any, value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter
@@ -36,6 +37,25 @@ CHINCHILLA_EXAMPLE = {
     ],
     "predict_C": [1e24],
     "seed": 1,
+}
+
+
+def _er_scaling_curve(n: float) -> dict[str, Any]:
+    """One size's curve drawn from Erdős–Rényi finite-size scaling (x_c = 1, exponents 1/3 in
+    n): χ = n^(1/3)·exp(-(z - 0.8)²), S = n^(-1/3)·exp(z/(1 + |z|)), z = (c - 1)·n^(1/3)."""
+    zs = [-2.0 + 0.4 * i for i in range(15)]
+    return {
+        "size": n,
+        "control": [round(1 + z * n ** (-1 / 3), 5) for z in zs],
+        "largest_fraction": [round(n ** (-1 / 3) * math.exp(z / (1 + abs(z))), 5) for z in zs],
+        "susceptibility": [round(n ** (1 / 3) * math.exp(-((z - 0.8) ** 2)), 4) for z in zs],
+    }
+
+
+# Raw curves at four sizes, drawn from the scaling law itself: the fit returns threshold ≈ 1.
+CRITICAL_POINT_EXAMPLE = {
+    "curves": [_er_scaling_curve(n) for n in (1e3, 4e3, 1.6e4, 6.4e4)],
+    "one_over_nu": 1 / 3,
 }
 add_fit_route(
     "power-law",
@@ -72,7 +92,7 @@ add_fit_route(
     "Estimate a percolation threshold and exponents by finite-size scaling of sweep curves "
     "(susceptibility peaks) at several sizes; pass raw `curves` or the `sweeps` returned by "
     "POST /v1/sweeps.",
-    {"sweeps": [], "curves": [], "one_over_nu": 0.75},
+    CRITICAL_POINT_EXAMPLE,
 )
 add_compute_route(
     router,

@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from gateway.core.clients import FITTING, SIMULATION
-from gateway.core.protojson import to_json
-from zuhur.v1.common_pb2 import InfoRequest
+from gateway.core.protojson import model_for, to_json
+from zuhur.v1 import common_pb2
 
 router = APIRouter(tags=["health"])
+
+
+class Checks(BaseModel):
+    """What each dependency answered."""
+
+    simulation: Literal["serving", "unavailable"] = Field(description="Simulation service.")
+    fitting: Literal["serving", "unavailable"] = Field(description="Fitting service.")
+    redis: Literal["ok", "unavailable"] = Field(description="Result cache.")
+
+
+Status = Literal["ready", "degraded", "unavailable"]
+
+
+class Readiness(BaseModel):
+    """ready: all up; degraded: services up, Redis down (no cache); unavailable: a service down."""
+
+    status: Status = Field(description="Overall state.")
+    checks: Checks = Field(description="Each dependency's state.")
+
+
+class Services(BaseModel):
+    """Each service's Info."""
+
+    services: list[model_for(common_pb2.InfoResponse.DESCRIPTOR, request=False)] = Field(  # type: ignore[valid-type]
+        description="Simulation, then fitting."
+    )
 
 
 @router.get("/healthz")
@@ -22,31 +49,33 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A service is not serving."}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """Ready when both services are SERVING; Redis down is reported as degraded, not fatal."""
     upstreams, cache = request.app.state.upstreams, request.app.state.cache
     sim, fit, redis_ok = await asyncio.gather(
         upstreams.serving(SIMULATION), upstreams.serving(FITTING), cache.ping()
     )
-    checks: dict[str, Any] = {
-        "simulation": "serving" if sim else "unavailable",
-        "fitting": "serving" if fit else "unavailable",
-        "redis": "ok" if redis_ok else "unavailable",
-    }
+    checks = Checks(
+        simulation="serving" if sim else "unavailable",
+        fitting="serving" if fit else "unavailable",
+        redis="ok" if redis_ok else "unavailable",
+    )
     ready = sim and fit
-    status = "ready" if ready and redis_ok else ("degraded" if ready else "unavailable")
-    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+    status: Status = "ready" if ready and redis_ok else ("degraded" if ready else "unavailable")
+    body = Readiness(status=status, checks=checks).model_dump()
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/v1/info")
+@router.get("/v1/info", response_model=Services)
 async def info(request: Request) -> JSONResponse:
     """Each service's engine version, configured limits and models (what a client may ask)."""
     upstreams = request.app.state.upstreams
-    replies = await asyncio.gather(
-        upstreams.simulation.Info(InfoRequest(), timeout=5.0),
-        upstreams.fitting.Info(InfoRequest(), timeout=5.0),
-    )
+    replies = await asyncio.gather(upstreams.info(SIMULATION, 5.0), upstreams.info(FITTING, 5.0))
     return JSONResponse({"services": [to_json(r) for r in replies]})
 
 
