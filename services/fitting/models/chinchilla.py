@@ -51,13 +51,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.common.errors import InvalidArgument
-from services.fitting.bootstrap import bootstrap as run_bootstrap
-from services.fitting.bootstrap import bootstrap_estimates, resolve_seed
 from services.fitting.criteria import gaussian_criteria, r_squared, residual_summary
-from services.fitting.holdout import holdout_report, holdout_split
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
 from services.fitting.models import chinchilla_kernels as kern
+from services.fitting.pipeline import Tails, finish_fit
 from services.fitting.results import FitResult, ParamEstimate, Prediction
 from services.fitting.robust import huber_covariance
 from services.fitting.uncertainty import (
@@ -422,49 +420,32 @@ def fit_chinchilla(
     )
     if not (theta[3] > 0 and theta[4] > 0):
         result.message = "alpha or beta <= 0 at the optimum: no compute-optimal frontier"
-    cov = fit.cov
 
-    if bootstrap > 0:
-        used = resolve_seed(seed)
+    def refit(idx: np.ndarray) -> np.ndarray:
+        f = chinchilla_optimum(
+            u[idx], v[idx], ell[idx], delta, polish_starts=polish_starts,
+            extra_starts=theta, budget=budget,
+        )  # fmt: skip
+        return np.concatenate([f.theta, _reported(f.theta)]) if f.converged else np.full(13, np.nan)
 
-        def refit(idx: np.ndarray) -> np.ndarray:
-            require_distinct(n_arr[idx], 2, "N")
-            require_distinct(d_arr[idx], 2, "D")
-            f = chinchilla_optimum(
-                u[idx], v[idx], ell[idx], delta, polish_starts=polish_starts,
-                extra_starts=theta, budget=budget,
-            )  # fmt: skip
-            return (
-                np.concatenate([f.theta, _reported(f.theta)])
-                if f.converged
-                else np.nan * np.ones(13)
-            )
+    def predict(cov: np.ndarray) -> list[Prediction]:
+        out: list[Prediction] = []
+        if pn.size:
+            mean, lo, hi = _predict(fit, cov, np.log(pn), np.log(pd))
+            out += [
+                Prediction(
+                    x={"N": float(a), "D": float(b)}, value=float(m), ci95=(float(p), float(q))
+                )
+                for a, b, m, p, q in zip(pn, pd, mean, lo, hi, strict=True)
+            ]
+        if pc.size:
+            out += _predict_compute(fit, cov, pc)
+        return out
 
-        boot = run_bootstrap(refit, u.size, bootstrap, used, budget=budget)
-        point = _reported(theta)
-        est = bootstrap_estimates(NAMES + DERIVED, point, boot.samples[:, NPARAM:])
-        result.params = {k: est[k] for k in NAMES}
-        result.derived = {k: est[k] for k in DERIVED}
-        ok = np.all(np.isfinite(boot.samples), axis=1)
-        if ok.sum() > NPARAM:
-            cov = np.cov(boot.samples[ok, :NPARAM], rowvar=False)
-        result.interval_method = "bootstrap"
-        result.bootstrap, result.bootstrap_failed, result.seed = bootstrap, boot.failed, used
-
-    if pn.size:
-        mean, lo, hi = _predict(fit, cov, np.log(pn), np.log(pd))
-        result.predictions += [
-            Prediction(x={"N": float(a), "D": float(b)}, value=float(m), ci95=(float(p), float(q)))
-            for a, b, m, p, q in zip(pn, pd, mean, lo, hi, strict=True)
-        ]
-    if pc.size:
-        result.predictions += _predict_compute(fit, cov, pc)
-
-    if holdout_largest > 0:
-        train, test = holdout_split(n_arr * d_arr, holdout_largest, NPARAM + 1)
+    def holdout_predict(train: np.ndarray, test: np.ndarray) -> list[Prediction]:
         sub = _fit(u[train], v[train], ell[train], delta, polish_starts, budget)
         mean, lo, hi = _predict(sub, sub.cov, u[test], v[test])
-        preds = [
+        return [
             Prediction(
                 x={"N": float(n_arr[i]), "D": float(d_arr[i])},
                 value=float(m),
@@ -472,5 +453,30 @@ def fit_chinchilla(
             )
             for i, m, p, q in zip(test, mean, lo, hi, strict=True)
         ]
-        result.holdout = holdout_report(l_arr[test], preds)
-    return result
+
+    def identifiable(idx: np.ndarray) -> None:
+        require_distinct(n_arr[idx], 2, "N")
+        require_distinct(d_arr[idx], 2, "D")
+
+    tails = Tails(
+        names=NAMES + DERIVED,
+        n_params=NPARAM,
+        n_theta=NPARAM,
+        refit=refit,
+        predict=predict,
+        holdout_predict=holdout_predict,
+        holdout_scale=n_arr * d_arr,
+        observed=l_arr,
+        min_train=NPARAM + 1,
+        identifiable=identifiable,
+    )
+    return finish_fit(
+        result,
+        tails,
+        point=_reported(theta),
+        cov=fit.cov,
+        bootstrap=bootstrap,
+        seed=seed,
+        holdout_largest=holdout_largest,
+        budget=budget,
+    )

@@ -57,6 +57,26 @@ def test_bootstrap_counts_failed_refits() -> None:
     assert np.isnan(est["p"].stderr)  # far more than 10% failed: no interval
 
 
+def test_bootstrap_keeps_one_column_per_parameter_when_every_refit_fails() -> None:
+    """All refits raising must still give (K, width) NaN samples and NaN estimates, not a
+    single column that later slicing by parameter turns into an IndexError."""
+
+    def fit(idx: np.ndarray) -> np.ndarray:
+        raise InvalidArgument.field("x", "degenerate")
+
+    boot = bootstrap(fit, 10, 5, seed=3, width=4)
+    assert boot.samples.shape == (5, 4) and boot.failed == 5
+    assert np.isnan(boot.samples).all()
+    est = bootstrap_estimates(["a", "b"], [1.0, 2.0], boot.samples[:, 2:])
+    assert all(np.isnan(e.stderr) and np.isnan(e.ci95[0]) for e in est.values())
+    # Non-converged refits (a NaN vector) fix the width too, without ``width``.
+    boot = bootstrap(lambda idx: np.full(6, np.nan), 10, 3, seed=3)
+    assert boot.samples.shape == (3, 6) and boot.failed == 3
+    # Too few columns for the names: nothing was estimated, never an IndexError.
+    est = bootstrap_estimates(["a", "b"], [1.0, 2.0], np.zeros((4, 0)))
+    assert np.isnan(est["b"].stderr)
+
+
 def test_holdout_split_takes_the_largest_scales() -> None:
     train, test = holdout_split(np.array([5.0, 1.0, 9.0, 3.0, 7.0]), 2, 3)
     assert sorted(test.tolist()) == [2, 4] and train.tolist() == [0, 1, 3]
