@@ -18,19 +18,24 @@ API
 ``fit_chinchilla(N, D, loss, *, delta=1e-3, bootstrap=0, seed=None, predict_N=(), predict_D=(),
 predict_C=(), holdout_largest=0, polish_starts=8, limits=DEFAULT_LIMITS, budget=None)
 -> FitResult``
-    ``params``: ``E``, ``A``, ``B``, ``alpha``, ``beta``. Curvature intervals use the Huber
-    M-estimator covariance (robust.huber_covariance) of θ; E, A, B get delta-method
-    stderr and the exp-mapped interval of e, a, b (positive, asymmetric); alpha, beta
-    value ± t·se (n - 5 dof). With ``bootstrap = K`` the intervals are percentile intervals
-    of K case resamples (seeded; each refit runs the whole procedure, with the full-data
-    optimum added as one more start). ``derived``: ``a``, ``b``, ``G`` of the compute-optimal
-    allocation N_opt(C) = G·(C/6)^a, D_opt(C) = G^-1·(C/6)^b, a = beta/(alpha+beta),
-    b = alpha/(alpha+beta), G = (alpha·A/(beta·B))^(1/(alpha+beta)) (delta-method or bootstrap
-    intervals). ``objective``: the Huber sum at the optimum. ``r2``, ``aic``, ``bic`` and
+    ``params``: ``E``, ``A``, ``B``, ``alpha``, ``beta``. Default intervals
+    (``interval_method = "sandwich"``): the Huber–White sandwich covariance of θ with the HC3
+    small-sample correction (robust.huber_sandwich_covariance) — the curvature of a Huber
+    objective whose δ lies far inside the noise is not the inverse covariance of the
+    estimate, and the sandwich stays valid for heavy-tailed and heteroskedastic noise
+    (coverage: tests/bench/chinchilla_coverage.py). E, A, B get delta-method stderr and the
+    exp-mapped interval of e, a, b (positive, asymmetric); alpha, beta value ± t·se (n - 5
+    dof). With ``bootstrap = K`` the intervals are percentile intervals of K case resamples
+    (seeded; each refit runs the whole procedure, with the full-data optimum added as one
+    more start). ``derived``: ``a``, ``b``, ``G`` of the compute-optimal allocation
+    N_opt(C) = G·(C/6)^a, D_opt(C) = G^-1·(C/6)^b, a = beta/(alpha+beta),
+    b = alpha/(alpha+beta), G = (alpha·A/(beta·B))^(1/(alpha+beta)) (delta method on the same
+    sandwich covariance, or the bootstrap). ``objective``: the Huber sum at the optimum. ``r2``, ``aic``, ``bic`` and
     ``residuals`` are of log L (Gaussian criteria, k = 5). ``predictions``: at each
     (predict_N[i], predict_D[i]) (``x={"N", "D"}``) and at each compute budget predict_C[j]
     (``x={"C", "N", "D"}`` with the compute-optimal N, D): the loss with a 95% prediction
-    interval (delta method in log space, including the log-residual variance). ``holdout``:
+    interval (delta method in log space on the sandwich — or, with a bootstrap, the
+    resamples' — covariance of θ, plus the log-residual variance). ``holdout``:
     refit without the k largest N·D, prediction errors in loss units. ``extra``: ``delta``,
     ``starts_polished``, ``starts_at_optimum``, ``newton_iterations``, ``residual_std`` (log L).
 
@@ -57,7 +62,7 @@ from services.fitting.limits import check_resamples as check_bootstrap
 from services.fitting.models import chinchilla_kernels as kern
 from services.fitting.pipeline import Tails, finish_fit
 from services.fitting.results import FitResult, ParamEstimate, Prediction
-from services.fitting.robust import huber_covariance
+from services.fitting.robust import huber_sandwich_covariance
 from services.fitting.uncertainty import (
     estimate,
     log_estimate,
@@ -235,7 +240,7 @@ def _reported(theta: np.ndarray) -> np.ndarray:
     )
 
 
-def _curvature_params(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
+def _interval_params(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
     """E, A, B (exp-mapped intervals) and alpha, beta (t intervals) from θ's covariance."""
     se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
     t = t_quantile(dof)
@@ -248,7 +253,7 @@ def _curvature_params(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[st
     }
 
 
-def _curvature_derived(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
+def _delta_derived(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
     """a, b (t intervals) and G (exp-mapped interval of log G) by the delta method."""
     vals = _compute_optimal(theta)
     if not np.all(np.isfinite(vals)) or not np.all(np.isfinite(cov)):
@@ -298,7 +303,7 @@ def _fit(
     pred, J = log_loss_and_gradient(opt.theta, u, v)
     resid = ell - pred
     dof = u.size - NPARAM
-    cov = huber_covariance(J, -resid, delta)
+    cov = huber_sandwich_covariance(J, -resid, delta)
     return _Fit(opt=opt, cov=cov, resid=resid, s2=float(resid @ resid) / dof, dof=dof)
 
 
@@ -399,17 +404,17 @@ def fit_chinchilla(
     crit = gaussian_criteria(float(fit.resid @ fit.resid), u.size, NPARAM)
     result = FitResult(
         model=MODEL,
-        params=_curvature_params(theta, fit.cov, fit.dof),
+        params=_interval_params(theta, fit.cov, fit.dof),
         r2=r_squared(ell, ell - fit.resid),
         aic=crit.aic,
         bic=crit.bic,
         n=int(u.size),
         converged=fit.opt.converged and bool(np.all(np.isfinite(fit.cov))),
-        interval_method="curvature",
+        interval_method="sandwich",
         objective=fit.opt.objective,
         message="" if fit.opt.converged else "Newton polishing did not reach a stationary point",
         residuals=residual_summary(fit.resid),
-        derived=_curvature_derived(theta, fit.cov, fit.dof),
+        derived=_delta_derived(theta, fit.cov, fit.dof),
         extra={
             "delta": float(delta),
             "starts_polished": float(fit.opt.starts_polished),

@@ -20,7 +20,7 @@ from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.critical_point import SweepCurve, fit_critical_point
 from services.fitting.models.kaplan import fit_kaplan
-from services.fitting.robust import huber_covariance
+from services.fitting.robust import huber_covariance, huber_sandwich_covariance
 from services.fitting.uncertainty import prediction_interval
 
 
@@ -94,6 +94,26 @@ def test_huber_covariance_is_least_squares_for_a_huge_delta() -> None:
     r = y - (popt[0] + popt[1] * x)
     cov = huber_covariance(np.column_stack([np.ones_like(x), x]), r, delta=1e6)
     np.testing.assert_allclose(cov, pcov, rtol=1e-6)
+
+
+def test_huber_sandwich_is_the_sum_of_leave_one_out_shifts_for_a_huge_delta() -> None:
+    """With δ beyond every residual the fit is least squares, and the HC3 sandwich equals
+    Σ_i (β̂ - β̂₍₋ᵢ₎)(β̂ - β̂₍₋ᵢ₎)ᵀ over brute-force leave-one-out refits (exact for linear
+    least squares: β̂ - β̂₍₋ᵢ₎ = (XᵀX)⁻¹xᵢeᵢ/(1 - hᵢ)). Heteroskedastic noise on purpose."""
+    rng = np.random.default_rng(4)
+    x = np.linspace(0, 1, 30)
+    y = 1.0 + 2.0 * x + rng.normal(0, 0.05 + 0.3 * x, x.size)
+    X = np.column_stack([np.ones_like(x), x])
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    shifts = []
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        shifts.append(beta - np.linalg.lstsq(X[keep], y[keep], rcond=None)[0])
+    jack = sum(np.outer(d, d) for d in shifts)
+    cov = huber_sandwich_covariance(X, y - X @ beta, delta=1e6)
+    np.testing.assert_allclose(cov, jack, rtol=1e-8)
+    # The i.i.d. formula differs under this heteroskedasticity (slope variance understated).
+    assert huber_covariance(X, y - X @ beta, delta=1e6)[1, 1] < 0.8 * cov[1, 1]
 
 
 def test_prediction_interval_of_a_known_linear_model() -> None:
