@@ -30,13 +30,15 @@ predict_C=(), holdout_largest=0, polish_starts=8, limits=DEFAULT_LIMITS, budget=
     more start). ``derived``: ``a``, ``b``, ``G`` of the compute-optimal allocation
     N_opt(C) = G·(C/6)^a, D_opt(C) = G^-1·(C/6)^b, a = beta/(alpha+beta),
     b = alpha/(alpha+beta), G = (alpha·A/(beta·B))^(1/(alpha+beta)) (delta method on the same
-    sandwich covariance, or the bootstrap). ``objective``: the Huber sum at the optimum. ``r2``, ``aic``, ``bic`` and
-    ``residuals`` are of log L (Gaussian criteria, k = 5). ``predictions``: at each
+    sandwich covariance, or the bootstrap). ``objective``: the Huber sum at the optimum.
+    ``r2``, ``aic``, ``bic`` and ``residuals`` are of log L (Gaussian criteria, k = 5).
+    ``predictions``: at each
     (predict_N[i], predict_D[i]) (``x={"N", "D"}``) and at each compute budget predict_C[j]
     (``x={"C", "N", "D"}`` with the compute-optimal N, D): the loss with a 95% prediction
     interval (delta method in log space on the sandwich — or, with a bootstrap, the
     resamples' — covariance of θ, plus the log-residual variance). ``holdout``:
-    refit without the k largest N·D, prediction errors in loss units. ``extra``: ``delta``,
+    refit without the k largest N·D (rows that leave fewer than 2 distinct N or D are refused,
+    naming ``holdout_largest``), prediction errors in loss units. ``extra``: ``delta``,
     ``starts_polished``, ``starts_at_optimum``, ``newton_iterations``, ``residual_std`` (log L).
 
     Raises InvalidArgument naming ``N``/``D``/``loss`` (+``[i]``: non-finite or <= 0;
