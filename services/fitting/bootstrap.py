@@ -8,17 +8,20 @@ API
     Row indices of resample ``r``: n draws with replacement from a numpy ``Generator``
     (PCG64) seeded by ``SeedSequence(seed, spawn_key=(r,))`` — resample r is the same
     whatever order or thread computes it (the simulation's stream convention).
-``bootstrap(fit_fn, n, resamples, seed, *, budget=None) -> BootstrapSamples``
+``bootstrap(fit_fn, n, resamples, seed, *, width=None, budget=None) -> BootstrapSamples``
     Calls ``fit_fn(indices) -> parameter vector`` for each resample. A resample whose fit
     raises ``InvalidArgument`` (e.g. too few distinct x), ``ArithmeticError`` or returns
-    non-finite values counts as failed (a NaN row); ``FitTimeout`` propagates.
-``parametric_bootstrap(fit_fn, resamples, seed, *, budget=None) -> BootstrapSamples``
+    non-finite values counts as failed (a NaN row); ``FitTimeout`` propagates. ``samples``
+    has ``width`` columns (default: the length of the first vector a refit returned), so it
+    keeps its shape even when every resample failed.
+``parametric_bootstrap(fit_fn, resamples, seed, *, width=None, budget=None) -> BootstrapSamples``
     ``fit_fn(rng) -> parameter vector`` simulates one data set from its own Generator
     (``resample_generator(seed, r)``) and refits it; for data that come with standard
     errors rather than exchangeable rows.
 ``bootstrap_estimates(names, values, samples, level=0.95, max_failed_fraction=0.1)``
     Point values from the original fit; stderr = sample std (ddof=1); interval = the
-    percentile interval of the successful resamples. NaN when fewer than 90% succeeded.
+    percentile interval of the successful resamples. NaN when fewer than 90% succeeded
+    (or when ``samples`` has fewer columns than ``names``: nothing was estimated).
 """
 
 from __future__ import annotations
@@ -70,24 +73,43 @@ def bootstrap(
     resamples: int,
     seed: int,
     *,
+    width: int | None = None,
     budget: TimeBudget | None = None,
 ) -> BootstrapSamples:
     """Refit on ``resamples`` case resamples; see the module docstring."""
+    return _run(lambda r: fit_fn(resample_indices(n, seed, r)), resamples, seed, width, budget)
+
+
+def _run(
+    refit: Callable[[int], np.ndarray],
+    resamples: int,
+    seed: int,
+    width: int | None,
+    budget: TimeBudget | None,
+) -> BootstrapSamples:
+    """Call ``refit(r)`` for every resample r; failures become None (NaN rows)."""
     rows: list[np.ndarray | None] = []
     for r in range(resamples):
         if budget is not None:
             budget.check()
         try:
-            theta = np.atleast_1d(np.asarray(fit_fn(resample_indices(n, seed, r)), dtype=float))
+            theta: np.ndarray | None = np.atleast_1d(np.asarray(refit(r), dtype=float))
         except (InvalidArgument, ArithmeticError, np.linalg.LinAlgError):
             theta = None
+        if width is None and theta is not None:
+            width = theta.size
         rows.append(theta if theta is not None and np.all(np.isfinite(theta)) else None)
-    return _collect(rows, seed)
+    return _collect(rows, seed, 1 if width is None else width)
 
 
-def _collect(rows: list[np.ndarray | None], seed: int) -> BootstrapSamples:
-    """Stack resample results, NaN rows for the failed ones."""
-    width = next((row.size for row in rows if row is not None), 1)
+def _collect(rows: list[np.ndarray | None], seed: int, width: int) -> BootstrapSamples:
+    """Stack resample results into ``width`` columns, NaN rows for the failed ones.
+
+    The width is fixed by the caller (or by a refit's vector, even a non-finite one), not by
+    the first *successful* refit: when every refit fails the samples still have one column
+    per parameter, so slicing them by parameter stays valid (the broken power law's
+    all-failed bootstrap once left a single column and an IndexError downstream).
+    """
     out = np.full((len(rows), width), _NAN)
     for i, row in enumerate(rows):
         if row is not None:
@@ -104,7 +126,7 @@ def bootstrap_estimates(
     max_failed_fraction: float = 0.1,
 ) -> dict[str, ParamEstimate]:
     """Percentile-interval estimates from bootstrap samples (columns follow ``names``)."""
-    ok = np.all(np.isfinite(samples), axis=1)
+    ok = np.all(np.isfinite(samples), axis=1) & (samples.shape[1] >= len(names))
     good = samples[ok]
     enough = good.shape[0] >= 2 and (1.0 - good.shape[0] / max(samples.shape[0], 1)) <= (
         max_failed_fraction
@@ -128,19 +150,11 @@ def parametric_bootstrap(
     resamples: int,
     seed: int,
     *,
+    width: int | None = None,
     budget: TimeBudget | None = None,
 ) -> BootstrapSamples:
     """Refit on ``resamples`` simulated data sets: ``fit_fn(rng)`` draws one and refits it.
 
     Resample r gets ``resample_generator(seed, r)``; failures count as in ``bootstrap``.
     """
-    rows: list[np.ndarray | None] = []
-    for r in range(resamples):
-        if budget is not None:
-            budget.check()
-        try:
-            theta = np.atleast_1d(np.asarray(fit_fn(resample_generator(seed, r)), dtype=float))
-        except (InvalidArgument, ArithmeticError, np.linalg.LinAlgError):
-            theta = None
-        rows.append(theta if theta is not None and np.all(np.isfinite(theta)) else None)
-    return _collect(rows, seed)
+    return _run(lambda r: fit_fn(resample_generator(seed, r)), resamples, seed, width, budget)

@@ -35,10 +35,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from services.common.errors import InvalidArgument
-from services.fitting.bootstrap import bootstrap as run_bootstrap
-from services.fitting.bootstrap import bootstrap_estimates, resolve_seed
-from services.fitting.holdout import holdout_report, holdout_split
 from services.fitting.least_squares import (
     Curve,
     CurveJacobian,
@@ -48,6 +44,7 @@ from services.fitting.least_squares import (
     weighted_least_squares,
 )
 from services.fitting.limits import TimeBudget
+from services.fitting.pipeline import Tails, finish_fit
 from services.fitting.results import FitResult, ParamEstimate, Prediction
 from services.fitting.uncertainty import estimate, log_estimate, t_quantile
 
@@ -166,7 +163,8 @@ def fit_curve(
     """Fit, then intervals, predictions and holdout; see the module docstring.
 
     ``min_distinct(idx)`` (optional) raises InvalidArgument when rows ``idx`` cannot identify
-    the model; bootstrap resamples that fail it count as failed.
+    the model; bootstrap resamples that fail it count as failed. The bootstrap, prediction
+    and holdout tails are the shared ``pipeline.finish_fit``.
     """
     z = np.log(y) if spec.log_response else y
     fit = multistart_least_squares(spec, X, z, sigma=sigma, budget=budget)
@@ -174,45 +172,45 @@ def fit_curve(
         spec.model, spec.names, fit, z, params=_curvature_params(spec, fit)
     )
     result.extra = {"residual_std": float(math.sqrt(fit.scale2)), "dof": float(fit.dof)}
-    cov = fit.cov
+    p = len(spec.names)
 
-    if bootstrap > 0:
-        used = resolve_seed(seed)
-        p = len(spec.names)
+    def rows_sigma(idx: np.ndarray) -> np.ndarray | None:
+        return None if sigma is None else sigma[idx]
 
-        def refit(idx: np.ndarray) -> np.ndarray:
-            if min_distinct is not None:
-                min_distinct(idx)
-            sub = multistart_least_squares(
-                spec, X[idx], z[idx], sigma=None if sigma is None else sigma[idx], budget=budget
-            )
-            if not sub.converged:
-                return np.full(2 * p, np.nan)
-            return np.concatenate([sub.theta, spec.reported(sub.theta)])
+    def refit(idx: np.ndarray) -> np.ndarray:
+        sub = multistart_least_squares(spec, X[idx], z[idx], sigma=rows_sigma(idx), budget=budget)
+        if not sub.converged:
+            return np.full(2 * p, np.nan)
+        return np.concatenate([sub.theta, spec.reported(sub.theta)])
 
-        boot = run_bootstrap(refit, z.size, bootstrap, used, budget=budget)
-        result.params = bootstrap_estimates(
-            spec.names, spec.reported(fit.theta), boot.samples[:, p:]
-        )
-        ok = np.all(np.isfinite(boot.samples), axis=1)
-        if ok.sum() > p:
-            cov = np.atleast_2d(np.cov(boot.samples[ok, :p], rowvar=False))
-        result.interval_method = "bootstrap"
-        result.bootstrap, result.bootstrap_failed, result.seed = bootstrap, boot.failed, used
+    def predict(cov: np.ndarray) -> list[Prediction]:
+        return [] if predict_X is None else predictions(spec, fit, predict_X, cov)
 
-    if predict_X is not None:
-        result.predictions = predictions(spec, fit, predict_X, cov)
-
-    if holdout_largest > 0 and holdout_scale is not None:
-        train, test = holdout_split(holdout_scale, holdout_largest, len(spec.names) + 1)
-        if min_distinct is not None:
-            try:
-                min_distinct(train)
-            except InvalidArgument as exc:
-                raise InvalidArgument.field("holdout_largest", str(exc)) from None
+    def holdout_predict(train: np.ndarray, test: np.ndarray) -> list[Prediction]:
         sub = multistart_least_squares(
-            spec, X[train], z[train], sigma=None if sigma is None else sigma[train], budget=budget
+            spec, X[train], z[train], sigma=rows_sigma(train), budget=budget
         )
-        preds = predictions(spec, sub, X[test], None, None if sigma is None else sigma[test])
-        result.holdout = holdout_report(y[test], preds)
-    return result
+        return predictions(spec, sub, X[test], None, rows_sigma(test))
+
+    tails = Tails(
+        names=spec.names,
+        n_params=p,
+        n_theta=p,
+        refit=refit,
+        predict=predict,
+        holdout_predict=holdout_predict,
+        holdout_scale=np.arange(y.size) if holdout_scale is None else holdout_scale,
+        observed=y,
+        min_train=p + 1,
+        identifiable=min_distinct,
+    )
+    return finish_fit(
+        result,
+        tails,
+        point=spec.reported(fit.theta),
+        cov=fit.cov,
+        bootstrap=bootstrap,
+        seed=seed,
+        holdout_largest=holdout_largest if holdout_scale is not None else 0,
+        budget=budget,
+    )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-IntervalMethod = Literal["curvature", "bootstrap", "profile", "none"]
+# Where a fit's intervals come from: "curvature" — the Gauss–Newton curvature (JᵀWJ)⁻¹·s² of a
+# least-squares fit (valid for its Gaussian noise model); "sandwich" — the Huber–White
+# sandwich of a robust (Huber) M-estimator (robust.huber_sandwich_covariance); "bootstrap" —
+# percentile intervals of case (or parametric) resamples; "profile" — profile likelihood.
+IntervalMethod = Literal["curvature", "sandwich", "bootstrap", "profile", "none"]
 
 
 @dataclass(frozen=True)

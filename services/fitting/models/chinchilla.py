@@ -18,20 +18,27 @@ API
 ``fit_chinchilla(N, D, loss, *, delta=1e-3, bootstrap=0, seed=None, predict_N=(), predict_D=(),
 predict_C=(), holdout_largest=0, polish_starts=8, limits=DEFAULT_LIMITS, budget=None)
 -> FitResult``
-    ``params``: ``E``, ``A``, ``B``, ``alpha``, ``beta``. Curvature intervals use the Huber
-    M-estimator covariance (robust.huber_covariance) of θ; E, A, B get delta-method
-    stderr and the exp-mapped interval of e, a, b (positive, asymmetric); alpha, beta
-    value ± t·se (n - 5 dof). With ``bootstrap = K`` the intervals are percentile intervals
-    of K case resamples (seeded; each refit runs the whole procedure, with the full-data
-    optimum added as one more start). ``derived``: ``a``, ``b``, ``G`` of the compute-optimal
-    allocation N_opt(C) = G·(C/6)^a, D_opt(C) = G^-1·(C/6)^b, a = beta/(alpha+beta),
-    b = alpha/(alpha+beta), G = (alpha·A/(beta·B))^(1/(alpha+beta)) (delta-method or bootstrap
-    intervals). ``objective``: the Huber sum at the optimum. ``r2``, ``aic``, ``bic`` and
-    ``residuals`` are of log L (Gaussian criteria, k = 5). ``predictions``: at each
+    ``params``: ``E``, ``A``, ``B``, ``alpha``, ``beta``. Default intervals
+    (``interval_method = "sandwich"``): the Huber–White sandwich covariance of θ with the HC3
+    small-sample correction (robust.huber_sandwich_covariance) — the curvature of a Huber
+    objective whose δ lies far inside the noise is not the inverse covariance of the
+    estimate, and the sandwich stays valid for heavy-tailed and heteroskedastic noise
+    (coverage: tests/bench/chinchilla_coverage.py). E, A, B get delta-method stderr and the
+    exp-mapped interval of e, a, b (positive, asymmetric); alpha, beta value ± t·se (n - 5
+    dof). With ``bootstrap = K`` the intervals are percentile intervals of K case resamples
+    (seeded; each refit runs the whole procedure, with the full-data optimum added as one
+    more start). ``derived``: ``a``, ``b``, ``G`` of the compute-optimal allocation
+    N_opt(C) = G·(C/6)^a, D_opt(C) = G^-1·(C/6)^b, a = beta/(alpha+beta),
+    b = alpha/(alpha+beta), G = (alpha·A/(beta·B))^(1/(alpha+beta)) (delta method on the same
+    sandwich covariance, or the bootstrap). ``objective``: the Huber sum at the optimum.
+    ``r2``, ``aic``, ``bic`` and ``residuals`` are of log L (Gaussian criteria, k = 5).
+    ``predictions``: at each
     (predict_N[i], predict_D[i]) (``x={"N", "D"}``) and at each compute budget predict_C[j]
     (``x={"C", "N", "D"}`` with the compute-optimal N, D): the loss with a 95% prediction
-    interval (delta method in log space, including the log-residual variance). ``holdout``:
-    refit without the k largest N·D, prediction errors in loss units. ``extra``: ``delta``,
+    interval (delta method in log space on the sandwich — or, with a bootstrap, the
+    resamples' — covariance of θ, plus the log-residual variance). ``holdout``:
+    refit without the k largest N·D (rows that leave fewer than 2 distinct N or D are refused,
+    naming ``holdout_largest``), prediction errors in loss units. ``extra``: ``delta``,
     ``starts_polished``, ``starts_at_optimum``, ``newton_iterations``, ``residual_std`` (log L).
 
     Raises InvalidArgument naming ``N``/``D``/``loss`` (+``[i]``: non-finite or <= 0;
@@ -51,15 +58,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.common.errors import InvalidArgument
-from services.fitting.bootstrap import bootstrap as run_bootstrap
-from services.fitting.bootstrap import bootstrap_estimates, resolve_seed
 from services.fitting.criteria import gaussian_criteria, r_squared, residual_summary
-from services.fitting.holdout import holdout_report, holdout_split
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
 from services.fitting.models import chinchilla_kernels as kern
+from services.fitting.pipeline import Tails, finish_fit
 from services.fitting.results import FitResult, ParamEstimate, Prediction
-from services.fitting.robust import huber_covariance
+from services.fitting.robust import huber_sandwich_covariance
 from services.fitting.uncertainty import (
     estimate,
     log_estimate,
@@ -237,7 +242,7 @@ def _reported(theta: np.ndarray) -> np.ndarray:
     )
 
 
-def _curvature_params(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
+def _interval_params(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
     """E, A, B (exp-mapped intervals) and alpha, beta (t intervals) from θ's covariance."""
     se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
     t = t_quantile(dof)
@@ -250,7 +255,7 @@ def _curvature_params(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[st
     }
 
 
-def _curvature_derived(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
+def _delta_derived(theta: np.ndarray, cov: np.ndarray, dof: float) -> dict[str, ParamEstimate]:
     """a, b (t intervals) and G (exp-mapped interval of log G) by the delta method."""
     vals = _compute_optimal(theta)
     if not np.all(np.isfinite(vals)) or not np.all(np.isfinite(cov)):
@@ -300,7 +305,7 @@ def _fit(
     pred, J = log_loss_and_gradient(opt.theta, u, v)
     resid = ell - pred
     dof = u.size - NPARAM
-    cov = huber_covariance(J, -resid, delta)
+    cov = huber_sandwich_covariance(J, -resid, delta)
     return _Fit(opt=opt, cov=cov, resid=resid, s2=float(resid @ resid) / dof, dof=dof)
 
 
@@ -401,17 +406,17 @@ def fit_chinchilla(
     crit = gaussian_criteria(float(fit.resid @ fit.resid), u.size, NPARAM)
     result = FitResult(
         model=MODEL,
-        params=_curvature_params(theta, fit.cov, fit.dof),
+        params=_interval_params(theta, fit.cov, fit.dof),
         r2=r_squared(ell, ell - fit.resid),
         aic=crit.aic,
         bic=crit.bic,
         n=int(u.size),
         converged=fit.opt.converged and bool(np.all(np.isfinite(fit.cov))),
-        interval_method="curvature",
+        interval_method="sandwich",
         objective=fit.opt.objective,
         message="" if fit.opt.converged else "Newton polishing did not reach a stationary point",
         residuals=residual_summary(fit.resid),
-        derived=_curvature_derived(theta, fit.cov, fit.dof),
+        derived=_delta_derived(theta, fit.cov, fit.dof),
         extra={
             "delta": float(delta),
             "starts_polished": float(fit.opt.starts_polished),
@@ -422,49 +427,32 @@ def fit_chinchilla(
     )
     if not (theta[3] > 0 and theta[4] > 0):
         result.message = "alpha or beta <= 0 at the optimum: no compute-optimal frontier"
-    cov = fit.cov
 
-    if bootstrap > 0:
-        used = resolve_seed(seed)
+    def refit(idx: np.ndarray) -> np.ndarray:
+        f = chinchilla_optimum(
+            u[idx], v[idx], ell[idx], delta, polish_starts=polish_starts,
+            extra_starts=theta, budget=budget,
+        )  # fmt: skip
+        return np.concatenate([f.theta, _reported(f.theta)]) if f.converged else np.full(13, np.nan)
 
-        def refit(idx: np.ndarray) -> np.ndarray:
-            require_distinct(n_arr[idx], 2, "N")
-            require_distinct(d_arr[idx], 2, "D")
-            f = chinchilla_optimum(
-                u[idx], v[idx], ell[idx], delta, polish_starts=polish_starts,
-                extra_starts=theta, budget=budget,
-            )  # fmt: skip
-            return (
-                np.concatenate([f.theta, _reported(f.theta)])
-                if f.converged
-                else np.nan * np.ones(13)
-            )
+    def predict(cov: np.ndarray) -> list[Prediction]:
+        out: list[Prediction] = []
+        if pn.size:
+            mean, lo, hi = _predict(fit, cov, np.log(pn), np.log(pd))
+            out += [
+                Prediction(
+                    x={"N": float(a), "D": float(b)}, value=float(m), ci95=(float(p), float(q))
+                )
+                for a, b, m, p, q in zip(pn, pd, mean, lo, hi, strict=True)
+            ]
+        if pc.size:
+            out += _predict_compute(fit, cov, pc)
+        return out
 
-        boot = run_bootstrap(refit, u.size, bootstrap, used, budget=budget)
-        point = _reported(theta)
-        est = bootstrap_estimates(NAMES + DERIVED, point, boot.samples[:, NPARAM:])
-        result.params = {k: est[k] for k in NAMES}
-        result.derived = {k: est[k] for k in DERIVED}
-        ok = np.all(np.isfinite(boot.samples), axis=1)
-        if ok.sum() > NPARAM:
-            cov = np.cov(boot.samples[ok, :NPARAM], rowvar=False)
-        result.interval_method = "bootstrap"
-        result.bootstrap, result.bootstrap_failed, result.seed = bootstrap, boot.failed, used
-
-    if pn.size:
-        mean, lo, hi = _predict(fit, cov, np.log(pn), np.log(pd))
-        result.predictions += [
-            Prediction(x={"N": float(a), "D": float(b)}, value=float(m), ci95=(float(p), float(q)))
-            for a, b, m, p, q in zip(pn, pd, mean, lo, hi, strict=True)
-        ]
-    if pc.size:
-        result.predictions += _predict_compute(fit, cov, pc)
-
-    if holdout_largest > 0:
-        train, test = holdout_split(n_arr * d_arr, holdout_largest, NPARAM + 1)
+    def holdout_predict(train: np.ndarray, test: np.ndarray) -> list[Prediction]:
         sub = _fit(u[train], v[train], ell[train], delta, polish_starts, budget)
         mean, lo, hi = _predict(sub, sub.cov, u[test], v[test])
-        preds = [
+        return [
             Prediction(
                 x={"N": float(n_arr[i]), "D": float(d_arr[i])},
                 value=float(m),
@@ -472,5 +460,30 @@ def fit_chinchilla(
             )
             for i, m, p, q in zip(test, mean, lo, hi, strict=True)
         ]
-        result.holdout = holdout_report(l_arr[test], preds)
-    return result
+
+    def identifiable(idx: np.ndarray) -> None:
+        require_distinct(n_arr[idx], 2, "N")
+        require_distinct(d_arr[idx], 2, "D")
+
+    tails = Tails(
+        names=NAMES + DERIVED,
+        n_params=NPARAM,
+        n_theta=NPARAM,
+        refit=refit,
+        predict=predict,
+        holdout_predict=holdout_predict,
+        holdout_scale=n_arr * d_arr,
+        observed=l_arr,
+        min_train=NPARAM + 1,
+        identifiable=identifiable,
+    )
+    return finish_fit(
+        result,
+        tails,
+        point=_reported(theta),
+        cov=fit.cov,
+        bootstrap=bootstrap,
+        seed=seed,
+        holdout_largest=holdout_largest,
+        budget=budget,
+    )

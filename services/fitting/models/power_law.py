@@ -7,7 +7,8 @@ bootstrap=0, seed=None, holdout_largest=0, limits=DEFAULT_LIMITS, budget=None) -
     ``params``: ``A``, ``alpha`` (and ``E`` when ``offset``), each value, stderr and 95%
     interval — curvature intervals (t quantile, n - p degrees of freedom) or, when
     ``bootstrap = K > 0``, percentile intervals of K case resamples drawn from ``seed``
-    (``interval_method`` says which). ``r2``, ``aic``, ``bic`` (Gaussian, see criteria.py),
+    (``interval_method`` says which; with a bootstrap the prediction intervals use the
+    resamples' covariance of (A, alpha[, E])). ``r2``, ``aic``, ``bic`` (Gaussian, see criteria.py),
     ``objective`` = weighted RSS, ``residuals`` (y - fit), ``predictions`` at ``predict_x``
     (``x={"x": ...}``, 95% prediction interval of a new observation), ``holdout`` when
     ``holdout_largest = k > 0``; ``extra``: ``residual_std`` (s), ``dof``.
@@ -31,10 +32,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.common.errors import InvalidArgument
-from services.fitting.bootstrap import bootstrap as run_bootstrap
-from services.fitting.bootstrap import bootstrap_estimates, resolve_seed
-from services.fitting.holdout import holdout_report, holdout_split
 from services.fitting.least_squares import (
     LeastSquaresFit,
     curvature_fit_result,
@@ -43,6 +40,7 @@ from services.fitting.least_squares import (
 )
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
+from services.fitting.pipeline import Tails, finish_fit
 from services.fitting.results import FitResult, Prediction
 from services.fitting.validation import (
     ArrayLike,
@@ -208,34 +206,44 @@ def fit_power_law(
     fit = _fit(xa, ya, s, offset, absolute_sigma, budget)
     result = curvature_fit_result(MODEL, names, fit, ya)
     result.extra = {"residual_std": float(np.sqrt(fit.scale2)), "dof": float(fit.dof)}
-    result.predictions = _predictions(fit, xs)
+    p = len(names)
 
-    if bootstrap > 0:
-        used = resolve_seed(seed)
+    def rows_sigma(idx: np.ndarray) -> np.ndarray | None:
+        return None if s is None else s[idx]
 
-        def refit(idx: np.ndarray) -> np.ndarray:
-            xi, yi = xa[idx], ya[idx]
-            require_distinct(xi, len(names), "x")
-            f = _fit(xi, yi, None if s is None else s[idx], offset, absolute_sigma, budget)
-            return f.theta if f.converged else np.full(len(names), np.nan)
+    def refit(idx: np.ndarray) -> np.ndarray:
+        f = _fit(xa[idx], ya[idx], rows_sigma(idx), offset, absolute_sigma, budget)
+        return np.concatenate([f.theta, f.theta]) if f.converged else np.full(2 * p, np.nan)
 
-        boot = run_bootstrap(refit, xa.size, bootstrap, used, budget=budget)
-        result.params = bootstrap_estimates(names, fit.theta, boot.samples)
-        result.interval_method = "bootstrap"
-        result.bootstrap, result.bootstrap_failed, result.seed = bootstrap, boot.failed, used
+    def holdout_predict(train: np.ndarray, test: np.ndarray) -> list[Prediction]:
+        sub = _fit(xa[train], ya[train], rows_sigma(train), offset, absolute_sigma, budget)
+        return _predictions(sub, xa[test], rows_sigma(test))
 
-    if holdout_largest > 0:
-        train, test = holdout_split(xa, holdout_largest, len(names) + 1)
-        try:
-            require_distinct(xa[train], len(names), "x")
-        except InvalidArgument as exc:
-            raise InvalidArgument.field("holdout_largest", str(exc)) from None
-        sub = _fit(
-            xa[train], ya[train], None if s is None else s[train], offset, absolute_sigma, budget
-        )
-        preds = _predictions(sub, xa[test], None if s is None else s[test])
-        result.holdout = holdout_report(ya[test], preds)
-    return result
+    def identifiable(idx: np.ndarray) -> None:
+        require_distinct(xa[idx], p, "x")
+
+    tails = Tails(
+        names=names,
+        n_params=p,
+        n_theta=p,
+        refit=refit,
+        predict=lambda cov: _predictions(dataclasses.replace(fit, cov=cov), xs),
+        holdout_predict=holdout_predict,
+        holdout_scale=xa,
+        observed=ya,
+        min_train=p + 1,
+        identifiable=identifiable,
+    )
+    return finish_fit(
+        result,
+        tails,
+        point=fit.theta,
+        cov=fit.cov,
+        bootstrap=bootstrap,
+        seed=seed,
+        holdout_largest=holdout_largest,
+        budget=budget,
+    )
 
 
 def power_law_values(result: FitResult, x: Sequence[float] | np.ndarray) -> np.ndarray:

@@ -49,6 +49,23 @@ def test_four_digit_addition_extrapolates_where_a_power_law_cannot() -> None:
     assert r.holdout.rmse < pl.holdout.rmse / 20
 
 
+@pytest.mark.parametrize("resamples", [2, 10])
+def test_small_bootstrap_on_seven_points_reports_failures_not_an_index_error(
+    resamples: int,
+) -> None:
+    """Seven points for six parameters: every case resample repeats a row, so no refit can
+    identify the law. The fit must still answer (NaN intervals, every resample counted as
+    failed, a message saying so) instead of raising IndexError from the bootstrap."""
+    x = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+    y = np.array([10.2, 4.9, 2.6, 1.24, 0.63, 0.31, 0.16])
+    r = fit_broken_power_law(x, y, bootstrap=resamples, seed=1, predict_x=[128.0])
+    assert r.interval_method == "bootstrap" and r.bootstrap == resamples
+    assert r.bootstrap_failed == resamples
+    assert all(math.isnan(e.stderr) for e in r.params.values())
+    assert "resamples failed" in r.message
+    assert len(r.predictions) == 1 and r.predictions[0].value > 0
+
+
 def _theta(r) -> np.ndarray:
     p = {k: v.value for k, v in r.params.items()}
     return np.array(

@@ -9,6 +9,7 @@ import pytest
 from scipy import optimize, stats
 
 from services.common.errors import InvalidArgument
+from services.fitting.limits import FitLimits
 from services.fitting.models import chinchilla_kernels as kern
 from services.fitting.models.chinchilla import (
     HOFFMANN_GRID,
@@ -51,7 +52,7 @@ def test_recovers_hoffmann_parameters_and_compute_optimal_exponents() -> None:
     # 0.3% loss noise: run-to-run spread of a final eval loss on a large held-out set.
     N, D, L = sweep(1, 0.003)
     r = fit_chinchilla(N, D, L)
-    assert r.converged and r.interval_method == "curvature"
+    assert r.converged and r.interval_method == "sandwich"
     assert list(r.params) == ["E", "A", "B", "alpha", "beta"]
     for name, est in r.params.items():
         assert est.ci95[0] < TRUTH[name] < est.ci95[1], (name, est)
@@ -144,8 +145,8 @@ def test_compute_optimal_allocation_minimises_loss_on_the_isoflop() -> None:
 
 
 @pytest.mark.slow
-def test_curvature_interval_coverage() -> None:
-    """Huber-covariance 95% intervals cover the truth in ~95% of 100 draws (2% noise)."""
+def test_default_interval_coverage_with_gaussian_noise() -> None:
+    """Sandwich 95% intervals cover the truth in ~95% of 100 draws (2% Gaussian noise)."""
     draws = 100
     names = [*TRUTH, *TRUTH_OPT]
     hits = dict.fromkeys(names, 0)
@@ -158,6 +159,63 @@ def test_curvature_interval_coverage() -> None:
     lo_ok, hi_ok = stats.binom.ppf([0.0005, 0.9995], draws, 0.95)
     for k in names:
         assert lo_ok <= hits[k] <= hi_ok, (k, hits[k])
+
+
+def heavy_tailed_sweep(seed: int, tilt: float, n: int = 240) -> tuple[np.ndarray, ...]:
+    """A real-sweep-sized design with Student-t(3) log-noise of scale 0.01·exp(tilt·z),
+    z the standardised log N: tilt 0 is i.i.d., tilt ≠ 0 makes small or large models noisier
+    (by up to ~3× either way at |tilt| = 0.7), as runs of different sizes are in real sweeps."""
+    rng = np.random.default_rng(seed)
+    N = np.exp(rng.uniform(math.log(7e7), math.log(1.6e10), n))
+    D = np.exp(rng.uniform(math.log(5e9), math.log(5e11), n))
+    z = (np.log(N) - np.log(N).mean()) / np.log(N).std()
+    return N, D, law(N, D) * np.exp(0.01 * np.exp(tilt * z) * rng.standard_t(3, n))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tilt", [0.0, -0.7])
+def test_default_intervals_cover_under_heavy_tailed_noise(tilt: float) -> None:
+    """Issue 16: default 95% intervals cover the truth in 90-98% of 200 draws for E, A, B,
+    alpha, beta with i.i.d. t(3) noise of scale 0.01 at 240 runs. With tilt -0.7 (small
+    models noisier) the former i.i.d. Huber covariance covers A in 80% and alpha in 83% of
+    these draws; the sandwich keeps each point's own ψ² and ψ' and covers >= 90% (B and beta
+    are conservative, ~99%, with either formula: one global kernel bandwidth understates the
+    density of the quiet large-N runs)."""
+    draws = 200
+    hits = dict.fromkeys(TRUTH, 0)
+    for s in range(draws):
+        r = fit_chinchilla(*heavy_tailed_sweep(5000 + s, tilt))
+        assert r.converged and r.interval_method == "sandwich"
+        for k, est in r.params.items():
+            hits[k] += est.ci95[0] <= TRUTH[k] <= est.ci95[1]
+    upper = 0.98 if tilt == 0.0 else 1.0
+    for k in TRUTH:
+        assert 0.90 <= hits[k] / draws <= upper, (k, hits[k] / draws)
+
+
+README_N = [7e7] * 4 + [3e8] * 4 + [1.2e9] * 4 + [4e9] * 4 + [1.6e10] * 4
+README_D = [5e9, 2e10, 1e11, 5e11] * 5
+README_LOSS = [
+    3.3546, 3.1003, 2.9058, 2.7819, 3.0133, 2.7591, 2.5646, 2.4407, 2.813, 2.5588,
+    2.3643, 2.2404, 2.7013, 2.447, 2.2525, 2.1286, 2.6182, 2.364, 2.1695, 2.0456,
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_readme_example_standard_errors_match_a_large_bootstrap() -> None:
+    """Issue 16: on the README's Chinchilla example the default standard errors of E, A, B,
+    alpha, beta and a, b, G are within a factor 1.5 of a 2,000-resample case bootstrap's."""
+    default = fit_chinchilla(README_N, README_D, README_LOSS)
+    boot = fit_chinchilla(
+        README_N, README_D, README_LOSS, bootstrap=2000, seed=11,
+        limits=FitLimits(max_bootstrap=2000, time_budget_s=900.0),
+    )  # fmt: skip
+    assert default.interval_method == "sandwich" and boot.bootstrap_failed < 100
+    ours = {**default.params, **default.derived}
+    theirs = {**boot.params, **boot.derived}
+    for k in ours:
+        ratio = ours[k].stderr / theirs[k].stderr
+        assert 1 / 1.5 <= ratio <= 1.5, (k, ratio)
 
 
 def test_bootstrap_is_deterministic_and_covers_the_truth() -> None:

@@ -20,7 +20,7 @@ from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.critical_point import SweepCurve, fit_critical_point
 from services.fitting.models.kaplan import fit_kaplan
-from services.fitting.robust import huber_covariance
+from services.fitting.robust import huber_covariance, huber_sandwich_covariance
 from services.fitting.uncertainty import prediction_interval
 
 
@@ -57,6 +57,26 @@ def test_bootstrap_counts_failed_refits() -> None:
     assert np.isnan(est["p"].stderr)  # far more than 10% failed: no interval
 
 
+def test_bootstrap_keeps_one_column_per_parameter_when_every_refit_fails() -> None:
+    """All refits raising must still give (K, width) NaN samples and NaN estimates, not a
+    single column that later slicing by parameter turns into an IndexError."""
+
+    def fit(idx: np.ndarray) -> np.ndarray:
+        raise InvalidArgument.field("x", "degenerate")
+
+    boot = bootstrap(fit, 10, 5, seed=3, width=4)
+    assert boot.samples.shape == (5, 4) and boot.failed == 5
+    assert np.isnan(boot.samples).all()
+    est = bootstrap_estimates(["a", "b"], [1.0, 2.0], boot.samples[:, 2:])
+    assert all(np.isnan(e.stderr) and np.isnan(e.ci95[0]) for e in est.values())
+    # Non-converged refits (a NaN vector) fix the width too, without ``width``.
+    boot = bootstrap(lambda idx: np.full(6, np.nan), 10, 3, seed=3)
+    assert boot.samples.shape == (3, 6) and boot.failed == 3
+    # Too few columns for the names: nothing was estimated, never an IndexError.
+    est = bootstrap_estimates(["a", "b"], [1.0, 2.0], np.zeros((4, 0)))
+    assert np.isnan(est["b"].stderr)
+
+
 def test_holdout_split_takes_the_largest_scales() -> None:
     train, test = holdout_split(np.array([5.0, 1.0, 9.0, 3.0, 7.0]), 2, 3)
     assert sorted(test.tolist()) == [2, 4] and train.tolist() == [0, 1, 3]
@@ -74,6 +94,26 @@ def test_huber_covariance_is_least_squares_for_a_huge_delta() -> None:
     r = y - (popt[0] + popt[1] * x)
     cov = huber_covariance(np.column_stack([np.ones_like(x), x]), r, delta=1e6)
     np.testing.assert_allclose(cov, pcov, rtol=1e-6)
+
+
+def test_huber_sandwich_is_the_sum_of_leave_one_out_shifts_for_a_huge_delta() -> None:
+    """With δ beyond every residual the fit is least squares, and the HC3 sandwich equals
+    Σ_i (β̂ - β̂₍₋ᵢ₎)(β̂ - β̂₍₋ᵢ₎)ᵀ over brute-force leave-one-out refits (exact for linear
+    least squares: β̂ - β̂₍₋ᵢ₎ = (XᵀX)⁻¹xᵢeᵢ/(1 - hᵢ)). Heteroskedastic noise on purpose."""
+    rng = np.random.default_rng(4)
+    x = np.linspace(0, 1, 30)
+    y = 1.0 + 2.0 * x + rng.normal(0, 0.05 + 0.3 * x, x.size)
+    X = np.column_stack([np.ones_like(x), x])
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    shifts = []
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        shifts.append(beta - np.linalg.lstsq(X[keep], y[keep], rcond=None)[0])
+    jack = sum(np.outer(d, d) for d in shifts)
+    cov = huber_sandwich_covariance(X, y - X @ beta, delta=1e6)
+    np.testing.assert_allclose(cov, jack, rtol=1e-8)
+    # The i.i.d. formula differs under this heteroskedasticity (slope variance understated).
+    assert huber_covariance(X, y - X @ beta, delta=1e6)[1, 1] < 0.8 * cov[1, 1]
 
 
 def test_prediction_interval_of_a_known_linear_model() -> None:
