@@ -18,7 +18,9 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = Path(os.environ.get("ZUHUR_COMPOSE_SCHEMA", ROOT / "deploy/schemas/compose-spec.json"))
+SCHEMA = Path(
+    os.environ.get("ZUHUR_COMPOSE_SCHEMA", ROOT / "deploy/schemas/compose-spec.json")
+)
 
 
 def load(path: Path) -> dict[str, Any]:
