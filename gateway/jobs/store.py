@@ -3,6 +3,8 @@ recent-jobs index, cancellation. Used by the gateway; the worker uses only ``ope
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import math
 from dataclasses import dataclass
@@ -38,7 +40,57 @@ def open_queue(settings: JobSettings, retry_seconds: float) -> RedisQueue:
         socket_connect_timeout=2.0,
         health_check_interval=10,
     )
-    return RedisQueue(client, name=settings.queue_name)
+    return JobQueue(client, name=settings.queue_name)
+
+
+class JobQueue(RedisQueue):
+    """saq's Redis queue, with a sweep that leaves a just-dequeued job alone.
+
+    saq's sweep retries every job in the active list whose record is not ACTIVE; a worker
+    moves a job there (BLMOVE) a moment before it marks it ACTIVE, so a sweep landing in
+    that moment would abort a healthy attempt. Here such a job is swept only if it is still
+    un-started a moment later (its worker died between the two steps). The rest is saq's
+    sweep, with a shorter wait for the lost attempt to acknowledge its abort.
+    """
+
+    settle_seconds = 0.5
+
+    async def sweep(self, lock: int = 60, abort: float = 1.0) -> list[str]:
+        """Retry (or fail, attempts spent) jobs whose worker is gone; ``abort`` is how long a
+        live but silent worker gets to stop its attempt first."""
+        if not await self.redis.set(self._sweep, 1, nx=True, ex=lock):
+            return []  # another worker sweeps now
+        lost, unstarted = [], []
+        for raw_id in await self.redis.lrange(self._active, 0, -1):
+            job_id = _text(raw_id)
+            job = self.deserialize(await self.redis.get(job_id))
+            if job is None:  # its record is gone: drop the dangling entry
+                await self.redis.lrem(self._active, 0, job_id)
+                await self.redis.zrem(self._incomplete, job_id)
+            elif job.status != Status.ACTIVE:
+                unstarted.append(job_id)
+            elif job.stuck:
+                lost.append(job)
+        if unstarted:  # look again once a live worker has had time to mark them ACTIVE
+            await asyncio.sleep(self.settle_seconds)
+            for job_id in unstarted:
+                job = self.deserialize(await self.redis.get(job_id))
+                still = await self.redis.lpos(self._active, job_id)
+                if job is not None and job.status != Status.ACTIVE and still is not None:
+                    lost.append(job)
+        for job in lost:
+            await self.abort(job, error=self.swept_error_message)
+            with contextlib.suppress(TimeoutError):
+                await job.refresh(abort)
+            if job.retryable:
+                await self.retry(job, error=self.swept_error_message)
+            else:
+                await self.finish(job, Status.ABORTED, error=self.swept_error_message)
+        return [job.id for job in lost]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def job_key(method: str, message: Message) -> str:

@@ -35,7 +35,7 @@ from gateway.jobs.metrics import (
     JOBS_RUNNING,
 )
 from gateway.jobs.records import api_status
-from gateway.jobs.store import FUNCTION, open_queue
+from gateway.jobs.store import CANCELLED, FUNCTION, open_queue
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ class Progress:
         try:
             await self.job.update(meta=self.job.meta, progress=fraction)
             queue = self.job.get_queue()
-            if await queue.redis.exists(self.job.abort_id):  # type: ignore[attr-defined]
+            reason = await queue.redis.get(self.job.abort_id)  # type: ignore[attr-defined]
+            if reason == CANCELLED.encode():  # (a sweep's abort of an earlier attempt is not)
                 await self.job.update(status=Status.ABORTING)
         except (RedisError, OSError) as exc:  # a missed write costs one progress step only
             log.warning("job %s: progress not stored (%s)", self.job.key, exc)
@@ -180,8 +181,7 @@ async def run_job(
         raise LookupError(f"unknown job method {method!r}")
     message = from_json(request, found.request_type)
     progress = Progress(job, state.jobs.progress_interval_seconds)
-    total = progress_total(job)
-    await progress.report(0, total, force=True)
+    await progress.report(0, expected_total(found, message), force=True)
     beat = asyncio.create_task(heartbeat(progress, max(0.5, state.jobs.heartbeat_seconds / 3)))
     try:
         result = await compute(state, found, message, progress, lookup)
@@ -196,6 +196,16 @@ async def run_job(
     job.meta["progress"] = {"done": total, "total": total}
     job.meta.pop("error", None)
     return result
+
+
+def expected_total(method: ComputeMethod, message: Message) -> int:
+    """Progress units before the service reports any: a stream's replicates, else one call."""
+    if method.stream_field is None:
+        return 1
+    fields = message.DESCRIPTOR.fields_by_name
+    if "replicates" in fields and message.HasField("replicates"):
+        return int(message.replicates)  # type: ignore[attr-defined]
+    return 0
 
 
 def progress_total(job: Job) -> int:

@@ -97,7 +97,7 @@ async def submit(
         raise RequestValidationError(
             [{**e, "loc": ("body", "request", *e["loc"])} for e in exc.errors()]
         ) from exc
-    data = validated.model_dump()
+    data = validated.model_dump(exclude_none=True)
     message = from_json(data, method.request_type)
     if not cacheable(message):  # random and unseeded: the seed is drawn once, here
         data["seed"] = draw_seed()
