@@ -47,6 +47,19 @@ def wait_until(
         time.sleep(0.1)
 
 
+def wait_mid_job(url: str, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Poll until the job runs and has reported some, not all, of its progress."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get(url, job_id)
+        done, total = job["progress"]["done"], job["progress"]["total"]
+        if job["status"] == "running" and 0 < done < total:
+            return job
+        assert job["status"] in ("queued", "running"), f"job ended before mid-way: {job}"
+        assert time.monotonic() < deadline, f"job {job_id} not mid-way after {timeout} s"
+        time.sleep(0.05)
+
+
 def sse_events(url: str, job_id: str, timeout: float = 180.0) -> Iterator[tuple[str, Any, float]]:
     """(event, data, seconds since the call) of GET /v1/jobs/{id}/events, as they arrive."""
     start = time.monotonic()

@@ -14,9 +14,9 @@ from tests.integration.stack import Stack
 # Long enough (several seconds on a loaded 2-core machine) to act on while it runs.
 LONG_SWEEP: dict[str, Any] = {
     "model": "erdos_renyi",
-    "n": 200000,
+    "n": 300000,
     "grid": {"start": 0.0, "stop": 4.0, "points": 20},
-    "replicates": 48,
+    "replicates": 64,
 }
 SIM_IN_FLIGHT = 'zuhur_grpc_server_in_flight_requests{service="zuhur.v1.Simulation"}'
 
@@ -85,7 +85,7 @@ def test_sse_streams_progress_then_the_final_state(jobs_stack: Stack) -> None:
     done = [p["done"] for p in progress]
     assert done == sorted(done) and all(p["total"] == LONG_SWEEP["replicates"] for p in progress)
     final = events[-1][1]
-    assert final["status"] == "succeeded" and final["result"]["replicates"] == 48
+    assert final["status"] == "succeeded" and final["result"]["replicates"] == 64
     first_progress = next(t for e, d, t in events if e == "progress" and d["done"] > 0)
     print(
         f"\nsubmission -> first progress event with work done: {first_progress:.2f} s; "

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from tests.integration.jobs_client import get, metric, submit, wait_until
+from tests.integration.jobs_client import get, metric, submit, wait_mid_job, wait_until
 from tests.integration.stack import Stack
 from tests.integration.test_jobs import LONG_SWEEP, wait_idle
 
@@ -24,9 +24,7 @@ def test_worker_killed_mid_job_is_retried_to_the_same_bytes(jobs_stack: Stack) -
     assert reference.status_code == 200, reference.text
     wait_idle(jobs_stack)
     job = submit(url, "sweep", body, **NO_CACHE)  # recompute, no cache lookup
-    running = wait_until(url, job["id"], ("running",))
-    time.sleep(1.0)
-    assert get(url, job["id"])["status"] == "running"
+    running = wait_mid_job(url, job["id"])
     jobs_stack.stop("jobs", signal.SIGKILL)
     killed_at = time.monotonic()
     jobs_stack.start("jobs")
@@ -60,7 +58,7 @@ def test_jobs_redis_restart_keeps_queued_and_running_jobs(jobs_stack: Stack) -> 
     url = jobs_stack.url
     wait_idle(jobs_stack)
     running = submit(url, "sweep", {**LONG_SWEEP, "seed": 33}, **NO_CACHE)
-    wait_until(url, running["id"], ("running",))
+    wait_mid_job(url, running["id"])
     queued = submit(url, "sample", {"model": "erdos_renyi", "n": 10000, "c": 3.0, "seed": 34})
     assert get(url, queued["id"])["status"] == "queued"
     jobs_stack.stop("jobs-redis", signal.SIGKILL)
@@ -78,7 +76,7 @@ def test_dead_simulation_is_retried_then_fails_clearly(jobs_stack: Stack) -> Non
     url = jobs_stack.url
     wait_idle(jobs_stack)
     job = submit(url, "sweep", {**LONG_SWEEP, "seed": 35}, **NO_CACHE)
-    wait_until(url, job["id"], ("running",))
+    wait_mid_job(url, job["id"])
     retries_before = metric(jobs_stack.ports["jobs_metrics"], "zuhur_job_retries_total")
     jobs_stack.stop("simulation", signal.SIGKILL)
     try:
