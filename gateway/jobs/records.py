@@ -24,8 +24,8 @@ def api_status(job: Job) -> str:
             return "running"
         case Status.ABORTING:
             return "cancelled" if cancelled else "queued"
-        case Status.ABORTED:
-            return "cancelled" if cancelled else "failed"
+        case Status.ABORTED:  # swept: the sweep retries it next, unless its attempts are spent
+            return "cancelled" if cancelled else ("queued" if job.retryable else "failed")
         case Status.FAILED:
             return "failed"
         case Status.COMPLETE:

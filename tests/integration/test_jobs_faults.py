@@ -62,7 +62,8 @@ def test_jobs_redis_restart_keeps_queued_and_running_jobs(jobs_stack: Stack) -> 
     queued = submit(url, "sample", {"model": "erdos_renyi", "n": 10000, "c": 3.0, "seed": 34})
     assert get(url, queued["id"])["status"] == "queued"
     jobs_stack.stop("jobs-redis", signal.SIGKILL)
-    time.sleep(1.0)
+    down = httpx.post(f"{url}/v1/jobs", json={"method": "sample", "request": {"n": 9}}, timeout=30)
+    assert down.status_code == 503 and "jobs store" in down.json()["detail"]
     jobs_stack.start("jobs-redis")
     for job in (running, queued):
         done = wait_until(url, job["id"], timeout=240)

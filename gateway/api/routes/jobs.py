@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.exceptions import RedisError
 from saq import Job
 
 from gateway.api.compute import cacheable
@@ -191,3 +192,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(JobNotFound)
     async def _not_found(request: Request, exc: JobNotFound) -> JSONResponse:
         return problem(404, "Not found", f"no job {exc.args[0]}")
+
+    @app.exception_handler(RedisError)
+    async def _store_down(request: Request, exc: RedisError) -> JSONResponse:
+        return problem(503, "Service unavailable", f"the jobs store is unavailable: {exc}")

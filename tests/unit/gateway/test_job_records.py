@@ -31,7 +31,7 @@ def test_job_id_is_a_pure_function_of_method_and_request() -> None:
 
 
 def test_status_a_client_sees() -> None:
-    job = Job(function="run_job", meta={"method": "sweep", "created_at": 1})
+    job = Job(function="run_job", attempts=1, meta={"method": "sweep", "created_at": 1})
     cases = [
         (Status.QUEUED, None, "queued"),
         (Status.ACTIVE, None, "running"),
@@ -39,13 +39,15 @@ def test_status_a_client_sees() -> None:
         (Status.ABORTING, CANCELLED, "cancelled"),
         (Status.ABORTED, CANCELLED, "cancelled"),
         (Status.ABORTING, "swept", "queued"),  # its worker died: about to be retried
-        (Status.ABORTED, "swept", "failed"),  # ... with no attempts left
+        (Status.ABORTED, "swept", "failed"),  # ... with no attempts left (1 of 1)
         (Status.FAILED, "Traceback ...", "failed"),
     ]
     for status, error, expected in cases:
         job.status, job.error = status, error
         assert api_status(job) == expected, (status, error)
-    job.status, job.error, job.attempts = Status.ABORTED, "swept", 3
+    job.status, job.error, job.attempts, job.retries = Status.ABORTED, "swept", 2, 3
+    assert api_status(job) == "queued"  # the sweep retries it next
+    job.attempts = 3
     assert problem_of(job) == {
         "type": "about:blank",
         "title": "Job failed",
