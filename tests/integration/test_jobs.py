@@ -143,3 +143,18 @@ def wait_idle(stack: Stack, timeout: float = 60.0) -> None:
     while in_flight(stack) > 0:
         assert time.monotonic() < deadline, "simulation still busy"
         time.sleep(0.1)
+
+
+def test_fit_job_is_the_synchronous_fit(jobs_stack: Stack) -> None:
+    """A fitting method as a job: exact data y = 10 x^-1.5 give A = 10, alpha = 1.5."""
+    url = jobs_stack.url
+    x = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    body = {"x": x, "y": [10.0 * v**-1.5 for v in x]}
+    job = submit(url, "power-law", body)
+    assert job["method"] == "power_law"
+    done = wait_until(url, job["id"])
+    assert done["status"] == "succeeded", done
+    params = done["result"]["params"]
+    assert abs(params["A"]["value"] - 10.0) < 1e-6 and abs(params["alpha"]["value"] - 1.5) < 1e-6
+    sync = httpx.post(f"{url}/v1/fits/power-law", json=body, timeout=60)
+    assert sync.status_code == 200 and sync.json() == done["result"]
