@@ -22,7 +22,7 @@ from gateway.api.compute import cacheable
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
 from gateway.jobs import methods
-from gateway.jobs.metrics import JOBS_SUBMITTED
+from gateway.jobs.metrics import JOBS_FINISHED, JOBS_SUBMITTED
 from gateway.jobs.records import TERMINAL, problem_of, progress_of, view
 from gateway.jobs.store import JobStore
 from services.common.seeds import draw_seed
@@ -155,8 +155,12 @@ async def cancel_job(job: Annotated[Job, Depends(existing)], request: Request) -
     """Cancel a queued or running job (its computation stops within a second); a finished
     job is left as it is."""
     jobs = store(request)
+    before = view(job, result=False)["status"]
     await jobs.cancel(job)
-    return JSONResponse(view(await jobs.get(job.key) or job))
+    after = view(await jobs.get(job.key) or job)
+    if before == "queued" and after["status"] == "cancelled":  # no worker will count it
+        JOBS_FINISHED.labels(after["method"], "cancelled").inc()
+    return JSONResponse(after)
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse, responses=NOT_FOUND)
