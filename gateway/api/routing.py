@@ -7,6 +7,7 @@ schema come from the proto descriptors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -16,6 +17,21 @@ from google.protobuf.message import Message
 from gateway.api.compute import respond
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
+
+
+@dataclass(frozen=True)
+class ComputeMethod:
+    """One computing route's upstream: request type, service, RPC, and for a server stream
+    the final event's result field. Jobs run the same methods by these records."""
+
+    request_type: type[Message]
+    service: str
+    method: str
+    stream_field: str | None = None
+
+
+# Every computing route registered so far, by gRPC method name (jobs look methods up here).
+COMPUTE_METHODS: dict[str, ComputeMethod] = {}
 
 
 def add_compute_route(
@@ -30,6 +46,7 @@ def add_compute_route(
 ) -> None:
     """``POST {router.prefix}{path}``: validate JSON as ``request_type``, call ``method``."""
     body_model: Any = model_for(request_type.DESCRIPTOR, request=True)
+    COMPUTE_METHODS[method] = ComputeMethod(request_type, service, method)
 
     async def endpoint(body: Any, request: Request) -> JSONResponse:
         return await respond(request, body, request_type, service, method)

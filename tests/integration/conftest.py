@@ -31,6 +31,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iterat
     s.close()
 
 
+# Short job timers so fault tests finish fast: a silent job is retried after 3 s, retries
+# back off from 0.2 s to at most 1 s, three attempts, one job at a time (so one can queue).
+JOB_TIMERS = {
+    "ZUHUR_JOBS_HEARTBEAT_SECONDS": "3",
+    "ZUHUR_JOBS_SWEEP_SECONDS": "1",
+    "ZUHUR_JOBS_RETRY_DELAY_SECONDS": "0.2",
+    "ZUHUR_JOBS_RETRY_MAX_DELAY_SECONDS": "1",
+    "ZUHUR_JOBS_ATTEMPTS": "3",
+    "ZUHUR_JOBS_CONCURRENCY": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def jobs_stack(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iterator[Stack]:
+    """A stack with the jobs Redis and one worker, for one test module (tests that stop a
+    process start it again)."""
+    s = start_stack(tmp_path_factory.mktemp("jobs"), numba_cache, jobs=True, **JOB_TIMERS)
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def own_stack(tmp_path: Path, numba_cache: Path) -> Iterator[Stack]:
     """A private stack for tests that stop processes."""

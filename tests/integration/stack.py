@@ -1,4 +1,5 @@
-"""Start the real stack (redis-server, simulation, fitting, gateway) on free loopback ports.
+"""Start the real stack (redis-server, simulation, fitting, gateway; with ``jobs=True`` also
+the durable jobs redis-server and a job worker) on free loopback ports.
 
 The same entrypoints as ``make up`` and the containers (``python -m services.simulation``
 ...), each process in its own session so a test can stop one and watch the rest cope.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from deploy.local.redis import redis_args
+from deploy.local.redis import jobs_redis_args, redis_args
 from services.common.healthcheck import check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,16 @@ def free_port() -> int:
 
 def stack_ports() -> dict[str, int]:
     """A free loopback port for every process (and metrics endpoint) of a stack."""
-    names = ("redis", "simulation", "simulation_metrics", "fitting", "fitting_metrics", "gateway")
+    names = (
+        "redis",
+        "simulation",
+        "simulation_metrics",
+        "fitting",
+        "fitting_metrics",
+        "gateway",
+        "jobs_redis",
+        "jobs_metrics",
+    )
     return {name: free_port() for name in names}
 
 
@@ -74,13 +84,21 @@ class Stack:
             "ZUHUR_GATEWAY_FITTING_TARGET": f"127.0.0.1:{p['fitting']}",
             "ZUHUR_GATEWAY_REDIS_URL": f"redis://127.0.0.1:{p['redis']}/0",
             "ZUHUR_GATEWAY_REDIS_BACKOFF_SECONDS": "0.5",
+            "ZUHUR_JOBS_REDIS_URL": f"redis://127.0.0.1:{p['jobs_redis']}/0",
+            "ZUHUR_JOBS_METRICS_PORT": str(p["jobs_metrics"]),
             **self.extra_env,
         }
 
     def command(self, name: str) -> list[str]:
         if name == "redis":
             return redis_args(self.ports["redis"])
-        module = {"simulation": "services.simulation", "fitting": "services.fitting"}
+        if name == "jobs-redis":
+            return jobs_redis_args(self.ports["jobs_redis"], self.log_dir / "jobs-redis-data")
+        module = {
+            "simulation": "services.simulation",
+            "fitting": "services.fitting",
+            "jobs": "gateway.jobs",
+        }
         return [sys.executable, "-m", module.get(name, name)]
 
     def start(self, name: str) -> None:
@@ -125,6 +143,23 @@ class Stack:
             time.sleep(0.25)
         raise TimeoutError(f"stack not ready in {timeout} s: {last}")
 
+    def wait_worker(self, timeout: float = 60.0) -> None:
+        """Block until the job worker serves its metrics (it is then taking jobs)."""
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.ports['jobs_metrics']}/metrics"
+        while True:
+            proc = self.procs["jobs"]
+            if proc.poll() is not None:
+                raise RuntimeError(f"jobs exited with {proc.returncode}: {self.log('jobs')}")
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job worker not up in {timeout} s: {self.log('jobs')}")
+            time.sleep(0.2)
+
     def log(self, name: str) -> str:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
@@ -134,14 +169,18 @@ class Stack:
             self.stop(name)
 
 
-def start_stack(log_dir: Path, numba_cache: Path, **extra_env: str) -> Stack:
-    """Start every process on fresh ports and wait until the gateway reports ready."""
+def start_stack(log_dir: Path, numba_cache: Path, jobs: bool = False, **extra_env: str) -> Stack:
+    """Start every process on fresh ports and wait until the gateway reports ready
+    (and, with ``jobs``, the jobs Redis and a worker taking jobs)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(log_dir, numba_cache, ports=stack_ports(), extra_env=extra_env)
+    names = ("redis", "jobs-redis", "simulation", "fitting", "gateway", "jobs")
     try:
-        for name in ("redis", "simulation", "fitting", "gateway"):
+        for name in names if jobs else [n for n in names if not n.startswith("jobs")]:
             stack.start(name)
         stack.wait_ready()
+        if jobs:
+            stack.wait_worker()
     except BaseException:
         stack.close()
         raise

@@ -17,8 +17,13 @@ from tests.integration.stack import ROOT, Stack, stack_ports
 def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> None:
     cache = Path(os.environ.get("NUMBA_CACHE_DIR", ROOT / ".numba_cache"))
     stack = Stack(tmp_path, cache, ports=stack_ports())
-    # The same environment as the integration stack, plus the Procfile's Redis port.
-    env = {**stack.env(), "REDIS_PORT": str(stack.ports["redis"])}
+    # The same environment as the integration stack, plus the Procfile's Redis ports.
+    env = {
+        **stack.env(),
+        "REDIS_PORT": str(stack.ports["redis"]),
+        "JOBS_REDIS_PORT": str(stack.ports["jobs_redis"]),
+        "JOBS_REDIS_DIR": str(tmp_path / "jobs-redis"),
+    }
     log = (tmp_path / "honcho.log").open("w+")
     honcho = Path(sys.executable).parent / "honcho"
     proc = subprocess.Popen(
@@ -51,7 +56,7 @@ def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> Non
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         proc.wait(timeout=60)
     text = (tmp_path / "honcho.log").read_text()
-    for name in ("redis", "simulation", "fitting", "gateway"):
+    for name in ("redis", "jobs-redis", "simulation", "fitting", "gateway", "jobs"):
         assert f"{name}.1 stopped" in text, text[-2000:]
     try:
         httpx.get(f"{url}/healthz", timeout=1)

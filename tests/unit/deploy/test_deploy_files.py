@@ -19,6 +19,7 @@ ENTRYPOINTS = {
     "simulation": "services.simulation",
     "fitting": "services.fitting",
     "gateway": "gateway",
+    "jobs": "gateway.jobs",
 }
 
 
@@ -59,15 +60,34 @@ def test_validator_rejects_what_compose_would(
 
 def test_stack_services_and_health_checks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"redis", "simulation", "fitting", "gateway", "prometheus"} <= set(services)
+    assert {"redis", "jobs-redis", "simulation", "fitting", "gateway", "jobs", "prometheus"} <= set(
+        services
+    )
     for name in services:
         assert "healthcheck" in services[name], name
     gateway_deps = services["gateway"]["depends_on"]
     assert {d: s["condition"] for d, s in gateway_deps.items()} == {
         "redis": "service_healthy",
+        "jobs-redis": "service_healthy",
         "simulation": "service_healthy",
         "fitting": "service_healthy",
     }
+
+
+def test_jobs_redis_is_durable_and_never_evicts(compose: dict[str, Any]) -> None:
+    """Accepted jobs survive restarts (AOF on a volume) and never yield to memory pressure;
+    the cache Redis stays disposable."""
+    jobs = compose["services"]["jobs-redis"]
+    command = jobs["command"]
+    flags = dict(zip(command[1::2], command[2::2], strict=False))
+    assert flags["--appendonly"] == "yes" and flags["--maxmemory-policy"] == "noeviction"
+    assert any(v.endswith(":/data") for v in jobs["volumes"])
+    cache = compose["services"]["redis"]["command"]
+    assert "allkeys-lru" in cache
+    statefulset = next(d for d in k8s_documents() if d["metadata"]["name"] == "jobs-redis")
+    args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "noeviction" in args and args[args.index("--appendonly") + 1] == "yes"
+    assert statefulset["spec"]["volumeClaimTemplates"]
 
 
 def test_every_launcher_runs_the_same_entrypoints(compose: dict[str, Any]) -> None:
@@ -101,6 +121,7 @@ def test_prometheus_scrapes_every_metrics_port(compose: dict[str, Any]) -> None:
         f"gateway:{env['gateway']['environment']['ZUHUR_GATEWAY_PORT']}",
         f"simulation:{env['simulation']['environment']['ZUHUR_SIMULATION_METRICS_PORT']}",
         f"fitting:{env['fitting']['environment']['ZUHUR_FITTING_METRICS_PORT']}",
+        f"jobs:{env['jobs']['environment']['ZUHUR_JOBS_METRICS_PORT']}",
     }
 
 

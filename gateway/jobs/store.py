@@ -1,0 +1,182 @@
+"""The jobs Redis seen through saq: the queue, submission (joining a running twin), the
+recent-jobs index, cancellation. Used by the gateway; the worker uses only ``open_queue``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from google.protobuf.message import Message
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from saq import Job, Status
+from saq.job import TERMINAL_STATUSES
+from saq.queue.redis import RedisQueue
+from saq.utils import now
+
+from gateway.jobs.config import JobSettings
+
+FUNCTION = "run_job"  # the worker's job function
+CANCELLED = "cancelled by the client"  # the abort reason of DELETE /v1/jobs/{id}
+_BACKOFF_CAP = 0.5
+_INDEX_SIZE = 10_000  # newest jobs kept in the listing index
+
+
+def open_queue(settings: JobSettings, retry_seconds: float) -> RedisQueue:
+    """The saq queue on the jobs Redis; operations retry for ``retry_seconds`` while Redis
+    restarts (the worker waits that out rather than failing a job)."""
+    retries = max(1, math.ceil(retry_seconds / _BACKOFF_CAP))
+    client = aioredis.Redis.from_url(
+        settings.redis_url,
+        retry=Retry(ExponentialBackoff(cap=_BACKOFF_CAP, base=0.05), retries),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError],
+        socket_connect_timeout=2.0,
+        health_check_interval=10,
+    )
+    return JobQueue(client, name=settings.queue_name)
+
+
+class JobQueue(RedisQueue):
+    """saq's Redis queue, with a sweep that leaves a just-dequeued job alone.
+
+    saq's sweep retries every job in the active list whose record is not ACTIVE; a worker
+    moves a job there (BLMOVE) a moment before it marks it ACTIVE, so a sweep landing in
+    that moment would abort a healthy attempt. Here such a job is swept only if it is still
+    un-started a moment later (its worker died between the two steps). The rest is saq's
+    sweep, with a shorter wait for the lost attempt to acknowledge its abort.
+    """
+
+    settle_seconds = 0.5
+
+    async def sweep(self, lock: int = 60, abort: float = 1.0) -> list[str]:
+        """Retry (or fail, attempts spent) jobs whose worker is gone; ``abort`` is how long a
+        live but silent worker gets to stop its attempt first."""
+        if not await self.redis.set(self._sweep, 1, nx=True, ex=lock):
+            return []  # another worker sweeps now
+        lost, unstarted = [], []
+        for raw_id in await self.redis.lrange(self._active, 0, -1):
+            job_id = _text(raw_id)
+            job = self.deserialize(await self.redis.get(job_id))
+            if job is None:  # its record is gone: drop the dangling entry
+                await self.redis.lrem(self._active, 0, job_id)
+                await self.redis.zrem(self._incomplete, job_id)
+            elif job.status != Status.ACTIVE:
+                unstarted.append(job_id)
+            elif job.stuck:
+                lost.append(job)
+        if unstarted:  # look again once a live worker has had time to mark them ACTIVE
+            await asyncio.sleep(self.settle_seconds)
+            for job_id in unstarted:
+                job = self.deserialize(await self.redis.get(job_id))
+                still = await self.redis.lpos(self._active, job_id)
+                if job is not None and job.status != Status.ACTIVE and still is not None:
+                    lost.append(job)
+        for job in lost:
+            await self.abort(job, error=self.swept_error_message)
+            with contextlib.suppress(TimeoutError):
+                await job.refresh(abort)
+            if job.retryable:
+                await self.retry(job, error=self.swept_error_message)
+            else:
+                await self.finish(job, Status.ABORTED, error=self.swept_error_message)
+        return [job.id for job in lost]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def job_key(method: str, message: Message) -> str:
+    """A job's id: the hash of its method and seeded request, so an identical submission
+    finds the job already running (and results are a pure function of the id)."""
+    digest = hashlib.sha256(method.encode() + b"\0" + message.SerializeToString(deterministic=True))
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class JobStore:
+    """What the gateway does with jobs; holds the queue for the app's lifetime."""
+
+    settings: JobSettings
+
+    def __post_init__(self) -> None:
+        # The gateway answers HTTP: a short retry budget, then 503.
+        self.queue = open_queue(self.settings, retry_seconds=2.0)
+        self.index = f"saq:{self.settings.queue_name}:recent"
+
+    async def submit(
+        self, method: str, message: Message, request: dict[str, Any], lookup: bool
+    ) -> tuple[Job, bool]:
+        """Enqueue a job, or join the identical one still queued or running.
+
+        Returns the job and whether it was joined rather than created.
+        """
+        key = job_key(method, message)
+        existing = await self.queue.job(key)
+        if existing is not None and existing.status not in TERMINAL_STATUSES:
+            return existing, True
+        created = now()
+        s = self.settings
+        job = Job(
+            function=FUNCTION,
+            key=key,
+            kwargs={"method": method, "request": request, "lookup": lookup},
+            timeout=math.ceil(s.deadline_seconds) + 60,
+            heartbeat=s.heartbeat_seconds,
+            retries=s.attempts,
+            ttl=s.ttl_seconds,
+            retry_delay=s.retry_delay_seconds,
+            retry_backoff=s.retry_max_delay_seconds,
+            meta={"method": method, "created_at": created, "progress": {"done": 0, "total": 0}},
+        )
+        await self.queue.redis.delete(job.abort_id)  # a finished twin's cancel no longer applies
+        if await self.queue.enqueue(job) is None:  # lost a race with an identical submission
+            twin = await self.queue.job(key)
+            if twin is not None:
+                return twin, True
+        async with self.queue.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.index, {key: created})
+            pipe.zremrangebyrank(self.index, 0, -_INDEX_SIZE - 1)
+            await pipe.execute()
+        return job, False
+
+    async def get(self, key: str) -> Job | None:
+        return await self.queue.job(key)
+
+    async def recent(self, offset: int, limit: int) -> tuple[list[Job], int]:
+        """Newest jobs first (those whose records expired are dropped), and how many exist."""
+        found = await self.queue.redis.zrevrange(self.index, offset, offset + limit - 1)
+        keys = [k.decode() if isinstance(k, bytes) else str(k) for k in found]
+        jobs = await self.queue.jobs(keys)
+        gone = [k for k, j in zip(keys, jobs, strict=True) if j is None]
+        if gone:
+            await self.queue.redis.zrem(self.index, *gone)
+        total = int(await self.queue.redis.zcard(self.index))
+        return [j for j in jobs if j is not None], total
+
+    async def cancel(self, job: Job) -> None:
+        """Abort a queued or running job; the worker stops a running one at its next abort poll."""
+        before = job.status
+        if before in TERMINAL_STATUSES or before == Status.ABORTING:
+            return
+        await self.queue.abort(job, error=CANCELLED, ttl=60)
+        if before != Status.ACTIVE:  # e.g. waiting out a retry back-off: no worker will finish it
+            stored = await self.queue.job(job.key)
+            if stored is not None and stored.status == Status.ABORTING:
+                await self.queue.finish(stored, Status.ABORTED, error=CANCELLED)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.queue.redis.ping())
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.queue.disconnect()

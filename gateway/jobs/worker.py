@@ -1,0 +1,284 @@
+"""The job function and the saq worker around it: the synchronous routes' upstream call,
+with progress, heartbeats, the result cache, retry of transient failures, and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, cast
+
+import grpc
+from fastapi import Request
+from google.protobuf.message import Message
+from redis.exceptions import RedisError
+from saq import Job, Status, Worker
+
+from gateway.api.compute import Call, Context, invoke, lookup_key
+from gateway.api.routing import ComputeMethod
+from gateway.core.cache import ResultCache
+from gateway.core.clients import SIMULATION, Upstreams
+from gateway.core.config import Settings
+from gateway.core.errors import grpc_problem
+from gateway.core.metrics import CACHE_LOOKUPS
+from gateway.core.protojson import from_json, to_json
+from gateway.jobs import methods
+from gateway.jobs.config import JobSettings
+from gateway.jobs.metrics import (
+    JOB_DURATION,
+    JOB_RETRIES,
+    JOBS_ACTIVE,
+    JOBS_FINISHED,
+    JOBS_QUEUED,
+    JOBS_RUNNING,
+)
+from gateway.jobs.records import api_status
+from gateway.jobs.store import CANCELLED, FUNCTION, open_queue
+
+log = logging.getLogger(__name__)
+
+# Failures another attempt may not repeat: the service went away, was busy, or restarted.
+RETRYABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.ABORTED,
+}
+
+
+@dataclass
+class WorkerState:
+    """What every job of this worker process shares: settings, channels, the result cache."""
+
+    jobs: JobSettings
+    gateway: Settings
+    upstreams: Upstreams
+    cache: ResultCache
+
+    def context(self) -> Context:
+        """The compute path's context; jobs have no HTTP request (only cache and upstreams
+        are read by ``lookup_key`` and ``invoke``)."""
+        return Context(cast(Request, None), self.upstreams, self.cache, 0.0)
+
+
+class Progress:
+    """Writes a job's progress (and heartbeat) to its record, at most every ``interval``."""
+
+    def __init__(self, job: Job, interval: float) -> None:
+        self.job = job
+        self.interval = interval
+        self.last = 0.0
+
+    async def report(self, done: int, total: int, force: bool = False) -> None:
+        self.job.meta["progress"] = {"done": done, "total": total}
+        if force or time.monotonic() - self.last >= self.interval:
+            await self.touch()
+
+    async def touch(self) -> None:
+        """Store the record now (a heartbeat); a cancel that raced this write is re-applied."""
+        self.last = time.monotonic()
+        progress = self.job.meta["progress"]
+        fraction = progress["done"] / progress["total"] if progress["total"] else 0.0
+        try:
+            await self.job.update(meta=self.job.meta, progress=fraction)
+            queue = self.job.get_queue()
+            reason = await queue.redis.get(self.job.abort_id)  # type: ignore[attr-defined]
+            if reason == CANCELLED.encode():  # (a sweep's abort of an earlier attempt is not)
+                await self.job.update(status=Status.ABORTING)
+        except (RedisError, OSError) as exc:  # a missed write costs one progress step only
+            log.warning("job %s: progress not stored (%s)", self.job.key, exc)
+
+
+async def heartbeat(progress: Progress, every: float) -> None:
+    """Touch the record while an upstream call sends nothing (unary calls, slow streams)."""
+    while True:
+        await asyncio.sleep(every)
+        if time.monotonic() - progress.last >= every:
+            await progress.touch()
+
+
+def rpc_of(state: WorkerState, method: ComputeMethod) -> Any:
+    stub = state.upstreams.simulation if method.service == SIMULATION else state.upstreams.fitting
+    return getattr(stub, method.method)
+
+
+def unary(rpc: Any) -> Any:
+    """Call a unary RPC; cancelling the job cancels the call (the service stops its work)."""
+
+    async def call(message: Message, timeout: float) -> Message:
+        pending = rpc(message, timeout=timeout)
+        try:
+            return cast(Message, await pending)
+        finally:
+            pending.cancel()
+
+    return call
+
+
+def streamed(rpc: Any, field: str, progress: Progress) -> Any:
+    """Drain a server stream: progress events go to the job record, ``field`` is the result."""
+
+    async def call(message: Message, timeout: float) -> Message:
+        stream = rpc(message, timeout=timeout)
+        result: Message | None = None
+        try:
+            async for event in stream:
+                if event.HasField(field):
+                    result = getattr(event, field)
+                elif event.HasField("progress"):
+                    await progress.report(event.progress.done, event.progress.total)
+        finally:
+            stream.cancel()
+        if result is None:
+            raise RuntimeError(f"stream ended without a {field}")
+        return result
+
+    return call
+
+
+async def compute(
+    state: WorkerState, method: ComputeMethod, message: Message, progress: Progress, lookup: bool
+) -> dict[str, Any]:
+    """The synchronous route's JSON for ``message``: from the result cache when allowed and
+    present, else computed upstream and stored (seeded results only, as the routes do)."""
+    rpc = rpc_of(state, method)
+    if method.stream_field is not None:
+        invoker = streamed(rpc, method.stream_field, progress)
+    else:
+        invoker = unary(rpc)
+    call = Call(method.service, method.method, invoker, state.jobs.deadline_seconds)
+    ctx = state.context()
+    found = await lookup_key(ctx, call, message)
+    if found is not None and lookup and (hit := await state.cache.get(found[0])) is not None:
+        CACHE_LOOKUPS.labels("hit").inc()
+        return hit
+    result = to_json(await invoke(call, message))
+    stored = False
+    if found is not None:
+        key, version = found
+        if result.get("engine_version", version) == version:
+            stored = await state.cache.set(key, result)
+    CACHE_LOOKUPS.labels("miss" if stored else "bypass").inc()
+    return result
+
+
+def problem_body(error: grpc.aio.AioRpcError, service: str) -> dict[str, Any]:
+    """The problem+json the synchronous route would have answered for ``error``."""
+    return cast(dict[str, Any], json.loads(bytes(grpc_problem(error, service).body)))
+
+
+async def run_job(
+    ctx: dict[str, Any], *, method: str, request: dict[str, Any], lookup: bool = True
+) -> dict[str, Any]:
+    """One attempt of a job: the named method on the stored (validated, seeded) request."""
+    job: Job = ctx["job"]
+    state: WorkerState = ctx["zuhur"]
+    found = methods.lookup(method)
+    if found is None:  # submitted by a newer gateway: not this worker's to run
+        job.retries = job.attempts
+        raise LookupError(f"unknown job method {method!r}")
+    message = from_json(request, found.request_type)
+    progress = Progress(job, state.jobs.progress_interval_seconds)
+    await progress.report(0, expected_total(found, message), force=True)
+    beat = asyncio.create_task(heartbeat(progress, max(0.5, state.jobs.heartbeat_seconds / 3)))
+    try:
+        result = await compute(state, found, message, progress, lookup)
+    except grpc.aio.AioRpcError as exc:
+        job.meta["error"] = problem_body(exc, found.service)
+        if exc.code() not in RETRYABLE:
+            job.retries = job.attempts  # the same request would fail again: no retry
+        raise
+    finally:
+        beat.cancel()
+    total = progress_total(job) or 1
+    job.meta["progress"] = {"done": total, "total": total}
+    job.meta.pop("error", None)
+    return result
+
+
+def expected_total(method: ComputeMethod, message: Message) -> int:
+    """Progress units before the service reports any: a stream's replicates, else one call."""
+    if method.stream_field is None:
+        return 1
+    fields = message.DESCRIPTOR.fields_by_name
+    if "replicates" in fields and message.HasField("replicates"):
+        return int(message.replicates)  # type: ignore[attr-defined]
+    return 0
+
+
+def progress_total(job: Job) -> int:
+    return int((job.meta.get("progress") or {}).get("total", 0))
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    gateway = Settings()
+    jobs: JobSettings = ctx["job_settings"]
+    ctx["zuhur"] = WorkerState(jobs, gateway, Upstreams(gateway), ResultCache(gateway))
+    ctx["gauges"] = asyncio.create_task(watch_queue(ctx["worker"]))
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    ctx["gauges"].cancel()
+    state: WorkerState = ctx["zuhur"]
+    await state.upstreams.close()
+    await state.cache.close()
+
+
+async def before_process(ctx: dict[str, Any]) -> None:
+    job: Job = ctx["job"]
+    ctx["started"] = time.perf_counter()
+    JOBS_RUNNING.inc()
+    if job.attempts > 1:
+        JOB_RETRIES.labels(job.meta.get("method", "?")).inc()
+
+
+async def after_process(ctx: dict[str, Any]) -> None:
+    job: Job = ctx["job"]
+    JOBS_RUNNING.dec()
+    name = job.meta.get("method", "?")
+    status = api_status(job)
+    outcome = "retried" if status in ("queued", "running") else status
+    JOB_DURATION.labels(name, outcome).observe(time.perf_counter() - ctx["started"])
+    if outcome != "retried":
+        JOBS_FINISHED.labels(name, outcome).inc()
+
+
+async def watch_queue(worker: Worker[Any], every: float = 2.0) -> None:
+    """Keep the queue-depth gauges current (queued includes retries waiting out back-off)."""
+    queue = worker.queue
+    while True:
+        try:
+            active = await queue.count("active")
+            JOBS_ACTIVE.set(active)
+            JOBS_QUEUED.set(await queue.count("incomplete") - active)
+        except (RedisError, OSError) as exc:
+            log.debug("queue depth not read: %s", exc)
+        await asyncio.sleep(every)
+
+
+def build_worker(settings: JobSettings) -> Worker[Any]:
+    """A saq worker on the jobs queue with this project's timers and hooks."""
+    queue = open_queue(settings, retry_seconds=settings.redis_retry_seconds)
+    worker: Worker[Any] = Worker(
+        queue,
+        functions=[(FUNCTION, run_job)],
+        concurrency=settings.concurrency,
+        startup=startup,
+        shutdown=shutdown,
+        before_process=before_process,
+        after_process=after_process,
+        timers=cast(
+            Any,
+            {
+                "schedule": 1,
+                "worker_info": 10,
+                "sweep": settings.sweep_seconds,
+                "abort": settings.abort_poll_seconds,
+            },
+        ),
+        cancellation_hard_deadline_s=2.0,
+    )
+    worker.context["job_settings"] = settings
+    return worker
