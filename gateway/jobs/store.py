@@ -179,4 +179,6 @@ class JobStore:
             return False
 
     async def close(self) -> None:
-        await self.queue.disconnect()
+        """Drop the connection; a jobs Redis that is already gone is no error at shutdown."""
+        with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+            await self.queue.disconnect()

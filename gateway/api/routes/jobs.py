@@ -35,7 +35,9 @@ class JobIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     method: str = Field(description="sweep, sample, simulate_abilities, power_law, emergence ...")
-    request: dict[str, Any] = Field(default_factory=dict)
+    request: dict[str, Any] = Field(
+        default_factory=dict, description="The body the method's synchronous route takes."
+    )
 
 
 class JobNotFound(Exception):
@@ -53,7 +55,8 @@ JOB_EXAMPLE = {
     },
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such job", "content": {"application/problem+json": {}}}
+    404: {"description": "No such job", "content": {PROBLEM: {}}},
+    422: ERROR_RESPONSES[422],
 }
 
 
@@ -113,7 +116,7 @@ async def submit(
     return JSONResponse(view(job), status_code=202, headers=headers)
 
 
-@router.get("")
+@router.get("", responses={422: ERROR_RESPONSES[422]})
 async def list_jobs(
     request: Request,
     offset: Annotated[int, Query(ge=0)] = 0,
