@@ -8,16 +8,17 @@ PROTO_SRC := $(wildcard proto/zuhur/v1/*.proto)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
 .PHONY: help venv up test test-unit test-integration lint fmt typecheck proto proto-check \
-        compose-check bench load lock clean
+        compose-check k8s-check bench load lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): requirements.lock
+# The dev tools (requirements.in, pinned in the lock), then the zuhur package itself,
+# editable, its runtime dependencies constrained to the same pins.
+$(STAMP): requirements.lock requirements-runtime.in pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
-	echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zuhur-dev.pth
-	echo "$(CURDIR)/proto" >> $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zuhur-dev.pth
+	$(PY) -m pip install --disable-pip-version-check -q -c requirements.lock -e .
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv from requirements.lock
@@ -25,7 +26,7 @@ venv: $(STAMP)  ## create .venv from requirements.lock
 up: $(STAMP)  ## run redis, simulation, fitting and gateway on loopback (Ctrl-C stops all)
 	$(VENV)/bin/honcho -f deploy/local/Procfile -d $(CURDIR) start
 
-test: $(STAMP) proto-check lint typecheck compose-check  ## everything CI runs
+test: $(STAMP) proto-check lint typecheck compose-check k8s-check  ## everything CI runs
 	$(PY) -m pytest
 
 test-unit: $(STAMP)  ## tests that start no processes
@@ -34,9 +35,10 @@ test-unit: $(STAMP)  ## tests that start no processes
 test-integration: $(STAMP)  ## tests against the real processes
 	$(PY) -m pytest -m integration
 
-lint: $(STAMP)  ## ruff lint + format check
+lint: $(STAMP)  ## ruff lint + format check + dead code (vulture, see vulture_whitelist.py)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/vulture
 
 fmt: $(STAMP)  ## format and autofix
 	$(VENV)/bin/ruff format .
@@ -62,6 +64,9 @@ proto-check: $(STAMP)  ## fail when generated code is stale
 
 compose-check: $(STAMP)  ## validate docker-compose.yml against the Compose Specification schema
 	$(PY) -m deploy.compose_check docker-compose.yml
+
+k8s-check: $(STAMP)  ## render deploy/k8s kustomizations, validate against the k8s schemas
+	$(PY) -m deploy.k8s_check
 
 bench: $(STAMP)  ## speed benchmarks with peers measured in the same run
 	$(PY) -m tests.bench.bench_percolation

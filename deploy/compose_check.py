@@ -1,8 +1,8 @@
 """Validate docker-compose.yml against the Compose Specification's JSON schema, offline.
 
 No Docker engine runs on our machines, so CI checks the file with the official schema
-(``deploy/schemas/compose-spec.json``, a copy with its source noted beside it) plus the rules the schema cannot express:
-every ``depends_on`` waits for a health check that exists.
+(``deploy/schemas/compose-spec.json``, a copy with its source beside it) plus the rules
+the schema cannot express: every ``depends_on`` waits for a health check that exists.
 Usage: ``python -m deploy.compose_check docker-compose.yml``.
 """
 
@@ -18,9 +18,7 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = Path(
-    os.environ.get("ZUHUR_COMPOSE_SCHEMA", ROOT / "deploy/schemas/compose-spec.json")
-)
+SCHEMA = Path(os.environ.get("ZUHUR_COMPOSE_SCHEMA", ROOT / "deploy/schemas/compose-spec.json"))
 
 
 def load(path: Path) -> dict[str, Any]:
