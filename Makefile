@@ -73,8 +73,16 @@ bench: $(STAMP)  ## speed benchmarks with peers measured in the same run
 	$(PY) -m tests.bench.bench_overhead
 	$(PY) -m tests.bench.bench_chinchilla
 
-load: $(STAMP)  ## bounded load test of the simulation engine (see README)
-	$(PY) -m deploy.loadgen --requests 200 --concurrency 4
+# Load test against a running stack (`make up`): LOAD_USERS users for LOAD_TIME, headless;
+# Locust's CSV stats and HTML report land in .load/ (gitignored).
+LOAD_USERS ?= 8
+LOAD_TIME ?= 30s
+LOAD_HOST ?= http://127.0.0.1:$${ZUHUR_GATEWAY_PORT:-8000}
+load: $(STAMP)  ## bounded Locust run (gateway over HTTP + engine over gRPC), report in .load/
+	mkdir -p .load
+	$(PY) -m locust -f deploy/load/locustfile.py --headless --host $(LOAD_HOST) \
+	    --users $(LOAD_USERS) --spawn-rate $(LOAD_USERS) --run-time $(LOAD_TIME) \
+	    --stop-timeout 30 --csv .load/zuhur --html .load/report.html
 
 lock:  ## re-pin requirements.lock from requirements.in
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 -q

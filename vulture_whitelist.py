@@ -5,6 +5,7 @@ Functions registered by a decorator (FastAPI routes and exception handlers, gRPC
 methods) are skipped by ``ignore_decorators`` in pyproject.toml instead.
 """
 
+from deploy.load import locustfile
 from gateway.core.config import Settings
 from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
@@ -21,3 +22,15 @@ ResidualSummary.max_abs
 _.__annotations__  # type: ignore[name-defined]  # noqa: F821
 # a pytest hook
 conftest.pytest_collection_modifyitems
+# Locust reads these from the user classes of the locustfile
+locustfile._GatewayUser.abstract
+locustfile._GatewayUser.wait_time
+locustfile._GatewayUser.on_start
+locustfile.SimulationGrpcUser.wait_time
+locustfile.SimulationGrpcUser.weight
+locustfile.SeededGatewayUser.weight
+locustfile.SeededGatewayUser
+locustfile.UnseededGatewayUser
+locustfile.SimulationGrpcUser
+# gRPC calls the interceptor hook
+locustfile.LocustInterceptor.intercept_unary_unary

@@ -18,32 +18,47 @@ from pathlib import Path
 
 import httpx
 
+from services.common.healthcheck import check
 from services.common.jitcache import COLD_MESSAGE, is_cold
 
 PROGRESS_EVERY_S = 10.0
+# name -> (port variable, default port, gRPC health service name)
+SERVICES = {
+    "simulation": ("ZUHUR_SIMULATION_PORT", 50051, "zuhur.v1.Simulation"),
+    "fitting": ("ZUHUR_FITTING_PORT", 50052, "zuhur.v1.Fitting"),
+}
+
+
+def services_pending() -> list[str]:
+    """The gRPC services not yet reporting SERVING (asked directly: the gateway's access log
+    stays quiet while the kernels compile)."""
+    return [
+        name
+        for name, (port_env, port, service) in SERVICES.items()
+        if not check(f"127.0.0.1:{os.environ.get(port_env, port)}", service, timeout=1.0)
+    ]
 
 
 def wait_ready(url: str, timeout: float) -> dict[str, object] | None:
-    """Poll ``url``/readyz until it answers 200; its JSON, or None on timeout.
-
-    Every PROGRESS_EVERY_S seconds it prints the checks that are not ready yet.
-    """
+    """Wait for both services to be SERVING, then for ``url``/readyz to answer 200; its JSON,
+    or None on timeout. Every PROGRESS_EVERY_S seconds it prints what it still waits for."""
     started = time.monotonic()
     next_report = started + PROGRESS_EVERY_S
-    pending = "the gateway"
     while time.monotonic() < started + timeout:
-        try:
-            reply = httpx.get(f"{url}/readyz", timeout=2.0)
-            if reply.status_code == 200:
-                return reply.json()  # type: ignore[no-any-return]
-            checks = reply.json().get("checks", {})
-            pending = ", ".join(k for k, v in checks.items() if v not in ("serving", "ok"))
-        except (httpx.HTTPError, ValueError, AttributeError):
-            pass
+        pending = services_pending()
+        if not pending:
+            try:
+                reply = httpx.get(f"{url}/readyz", timeout=2.0)
+                if reply.status_code == 200:
+                    return reply.json()  # type: ignore[no-any-return]
+            except httpx.HTTPError:
+                pass
+            pending = ["the gateway"]
         if time.monotonic() >= next_report:
-            print(f"... {time.monotonic() - started:.0f} s, waiting for {pending}", flush=True)
+            waiting = ", ".join(pending)
+            print(f"... {time.monotonic() - started:.0f} s, waiting for {waiting}", flush=True)
             next_report += PROGRESS_EVERY_S
-        time.sleep(0.5)
+        time.sleep(1.0)
     return None
 
 

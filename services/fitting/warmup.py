@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from services.fitting.limits import TimeBudget
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.power_law import fit_power_law
 
@@ -17,6 +18,10 @@ def _chinchilla_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def warm_kernels() -> None:
-    """One tiny fit of each kind that runs numba kernels (grid screening, Newton polish)."""
-    fit_power_law([1.0, 2.0, 4.0, 8.0], [8.0, 4.1, 1.9, 1.02])
-    fit_chinchilla(*_chinchilla_points(), polish_starts=2, predict_C=[1e21])
+    """One tiny fit of each kind that runs numba kernels (grid screening, Newton polish).
+
+    Without a time budget: a cold compile on a busy machine may take longer than a fit may.
+    """
+    unbounded = TimeBudget(float("inf"))
+    fit_power_law([1.0, 2.0, 4.0, 8.0], [8.0, 4.1, 1.9, 1.02], budget=unbounded)
+    fit_chinchilla(*_chinchilla_points(), polish_starts=2, predict_C=[1e21], budget=unbounded)
