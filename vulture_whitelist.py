@@ -10,7 +10,7 @@ from gateway.core.config import Settings
 from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
 from services.simulation.config import SimulationSettings
-from tests.integration import conftest
+from tests.integration import conftest, test_warm_starts
 
 # pydantic-settings reads the class attribute
 Settings.model_config
@@ -20,8 +20,9 @@ SimulationSettings.model_config
 ResidualSummary.max_abs
 # FastAPI reads a route endpoint's annotations (gateway/api/routing.py)
 _.__annotations__  # type: ignore[name-defined]  # noqa: F821
-# a pytest hook
+# pytest reads a hook and module marks
 conftest.pytest_collection_modifyitems
+test_warm_starts.pytestmark
 # Locust reads these from the user classes of the locustfile
 locustfile._GatewayUser.abstract
 locustfile._GatewayUser.wait_time

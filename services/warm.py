@@ -13,6 +13,16 @@ import time
 
 from services.common.jitcache import COLD_MESSAGE, is_cold, prepare_cache
 
+# Kernels no route runs: the tests and benchmarks call them as independent references
+# (a single-stream G(n, p) and its edge list, component sizes of a given edge list).
+NOT_SERVED = frozenset(
+    {
+        "services.simulation.kernels.direct.gnp_into_forest",
+        "services.simulation.kernels.direct.gnp_split_edges",
+        "services.simulation.kernels.unionfind.component_sizes",
+    }
+)
+
 
 def main() -> int:
     cache = prepare_cache()
@@ -31,8 +41,9 @@ def main() -> int:
     print(f"kernels ready in {time.perf_counter() - started:.1f} s ({count_kernels()})")
     # From a warm cache only the kernels called from Python are loaded; from a cold one
     # every kernel a warm-up reaches is compiled, so the rest is what no warm-up covers.
-    missed = [f"{k.py_func.__module__}.{k.py_func.__name__}"
-              for k in standalone_kernels(services) if not k.signatures]  # fmt: skip
+    kernels = {f"{k.py_func.__module__}.{k.py_func.__name__}": k
+               for k in standalone_kernels(services)}  # fmt: skip
+    missed = [name for name, k in kernels.items() if not k.signatures and name not in NOT_SERVED]
     if cold and missed:
         print(f"not compiled by any warm-up: {', '.join(missed)}", file=sys.stderr)
         return 1

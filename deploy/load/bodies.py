@@ -68,9 +68,9 @@ CRITICAL_POINT_SWEEPS = [
     {
         "model": "square_lattice_site",
         "L": L,
-        "grid": {"start": 0.55, "stop": 0.63, "points": 9},
-        "replicates": 4,
-        "seed": 1,
+        "grid": {"start": 0.50, "stop": 0.70, "points": 41},
+        "replicates": 16,
+        "seed": L,
     }
     for L in (16, 32, 64)
 ]

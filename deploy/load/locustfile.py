@@ -43,7 +43,10 @@ class _GatewayUser(FastHttpUser):
     seeded = True
 
     def on_start(self) -> None:
-        sweeps = [self.client.post("/v1/sweeps", json=b).json() for b in CRITICAL_POINT_SWEEPS]
+        sweeps = [
+            self.client.post("/v1/sweeps", json=b, name="/v1/sweeps [critical-point set-up]").json()
+            for b in CRITICAL_POINT_SWEEPS
+        ]
         self.critical_point = critical_point_body(sweeps)
 
     def _post(self, path: str, body: dict[str, Any]) -> None:
@@ -130,12 +133,13 @@ class SimulationGrpcUser(User):
 
     weight = 1
     wait_time = between(0.1, 0.5)
-    host = os.environ.get("ZUHUR_LOAD_SIMULATION_TARGET", "127.0.0.1:50051")
+    # Not ``host``: Locust sets that from --host (the gateway URL) on every user class.
+    target = os.environ.get("ZUHUR_LOAD_SIMULATION_TARGET", "127.0.0.1:50051")
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         channel = grpc.intercept_channel(
-            grpc.insecure_channel(self.host), LocustInterceptor(environment)
+            grpc.insecure_channel(self.target), LocustInterceptor(environment)
         )
         self.stub = simulation_pb2_grpc.SimulationStub(channel)
 

@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     default = f"http://127.0.0.1:{os.environ.get('ZUHUR_GATEWAY_PORT', '8000')}"
     parser.add_argument("--url", default=default)
-    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--timeout", type=float, default=900.0)  # a cold compile on a busy machine
     args = parser.parse_args()
     started = time.monotonic()
     cache = os.environ.get("NUMBA_CACHE_DIR")

@@ -18,6 +18,7 @@ from tests.unprivileged import unprivileged
 from zuhur.v1 import common_pb2, fitting_pb2, fitting_pb2_grpc, simulation_pb2, simulation_pb2_grpc
 
 BUILD_TIMEOUT_S = 900.0  # a cold compile of every kernel on 2 busy cores
+pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 300)  # the build runs in the first test
 
 
 def snapshot(path: Path) -> dict[str, tuple[int, bytes]]:
