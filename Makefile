@@ -10,16 +10,17 @@ PROTO_DOCS := zuhur/v1/descriptors.binpb
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
 .PHONY: help venv up test test-unit test-integration lint fmt typecheck proto proto-check \
-        compose-check bench load lock clean
+        compose-check k8s-check bench load lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): requirements.lock
+# The dev tools (requirements.in, pinned in the lock), then the zuhur package itself,
+# editable, its runtime dependencies constrained to the same pins.
+$(STAMP): requirements.lock requirements-runtime.in pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
-	echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zuhur-dev.pth
-	echo "$(CURDIR)/proto" >> $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zuhur-dev.pth
+	$(PY) -m pip install --disable-pip-version-check -q -c requirements.lock -e .
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv from requirements.lock
@@ -27,7 +28,7 @@ venv: $(STAMP)  ## create .venv from requirements.lock
 up: $(STAMP)  ## run redis, simulation, fitting and gateway on loopback (Ctrl-C stops all)
 	$(VENV)/bin/honcho -f deploy/local/Procfile -d $(CURDIR) start
 
-test: $(STAMP) proto-check lint typecheck compose-check  ## everything CI runs
+test: $(STAMP) proto-check lint typecheck compose-check k8s-check  ## everything CI runs
 	$(PY) -m pytest
 
 test-unit: $(STAMP)  ## tests that start no processes
@@ -36,9 +37,10 @@ test-unit: $(STAMP)  ## tests that start no processes
 test-integration: $(STAMP)  ## tests against the real processes
 	$(PY) -m pytest -m integration
 
-lint: $(STAMP)  ## ruff lint + format check
+lint: $(STAMP)  ## ruff lint + format check + dead code (vulture, see vulture_whitelist.py)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/vulture
 
 fmt: $(STAMP)  ## format and autofix
 	$(VENV)/bin/ruff format .
@@ -67,13 +69,24 @@ proto-check: $(STAMP)  ## fail when generated code is stale
 compose-check: $(STAMP)  ## validate docker-compose.yml against the Compose Specification schema
 	$(PY) -m deploy.compose_check docker-compose.yml
 
+k8s-check: $(STAMP)  ## render deploy/k8s kustomizations, validate against the k8s schemas
+	$(PY) -m deploy.k8s_check
+
 bench: $(STAMP)  ## speed benchmarks with peers measured in the same run
 	$(PY) -m tests.bench.bench_percolation
 	$(PY) -m tests.bench.bench_overhead
 	$(PY) -m tests.bench.bench_chinchilla
 
-load: $(STAMP)  ## bounded load test of the simulation engine (see README)
-	$(PY) -m deploy.loadgen --requests 200 --concurrency 4
+# Load test against a running stack (`make up`): LOAD_USERS users for LOAD_TIME, headless;
+# Locust's CSV stats and HTML report land in .load/ (gitignored).
+LOAD_USERS ?= 8
+LOAD_TIME ?= 30s
+LOAD_HOST ?= http://127.0.0.1:$${ZUHUR_GATEWAY_PORT:-8000}
+load: $(STAMP)  ## bounded Locust run (gateway over HTTP + engine over gRPC), report in .load/
+	mkdir -p .load
+	$(PY) -m locust -f deploy/load/locustfile.py --headless --host $(LOAD_HOST) \
+	    --users $(LOAD_USERS) --spawn-rate $(LOAD_USERS) --run-time $(LOAD_TIME) \
+	    --stop-timeout 30 --csv .load/zuhur --html .load/report.html
 
 lock:  ## re-pin requirements.lock from requirements.in
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 -q

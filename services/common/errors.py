@@ -7,8 +7,7 @@ or RESOURCE_EXHAUSTED.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -42,13 +41,6 @@ def require(condition: bool, field: str, description: str) -> None:
     """Raise InvalidArgument for ``field`` unless ``condition`` holds."""
     if not condition:
         raise InvalidArgument.field(field, description)
-
-
-def require_finite(values: Iterable[float], field: str) -> None:
-    """Reject NaN and infinities, naming the first offending index."""
-    for i, v in enumerate(values):
-        if not math.isfinite(v):
-            raise InvalidArgument.field(f"{field}[{i}]", f"must be a finite number, got {v}")
 
 
 def require_limit(value: float, limit: float, field: str, what: str = "") -> None:

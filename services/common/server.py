@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -20,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 from services.common.config import ServiceSettings
+from services.common.jitcache import COLD_MESSAGE, count_kernels, is_cold
 from services.common.metrics import WARMUP_SECONDS
 from services.common.rpc import ServicerBase
 
@@ -67,6 +70,9 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    if cache and is_cold(Path(cache)):
+        log.info("%s warming up: %s", full_name, COLD_MESSAGE)
     started = time.perf_counter()
     warm: asyncio.Future[None] = loop.run_in_executor(servicer.executor, warmup)
     stopped: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
@@ -77,7 +83,8 @@ async def serve(
         elapsed = time.perf_counter() - started
         WARMUP_SECONDS.labels(full_name).set(elapsed)
         await health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("%s warmed up in %.2f s: SERVING", full_name, elapsed)
+        log.info("%s warmed up in %.2f s (kernels: %s): SERVING", full_name, elapsed,
+                 count_kernels())  # fmt: skip
         await stop.wait()
 
     log.info("%s shutting down (grace %.1f s)", full_name, settings.grace_seconds)

@@ -58,10 +58,6 @@ class TimeBudget:
         """A fresh budget of ``limits.time_budget_s`` seconds, starting now."""
         return cls(limits.time_budget_s)
 
-    def remaining(self) -> float:
-        """Seconds left before the deadline (negative once passed)."""
-        return self._deadline - time.monotonic()
-
     def check(self) -> None:
         """Raise ``FitTimeout`` if the deadline has passed."""
         if time.monotonic() > self._deadline:

@@ -139,8 +139,3 @@ class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
 
 def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:
     fitting_pb2_grpc.add_FittingServicer_to_server(servicer, server)
-
-
-def warm_up() -> None:
-    """Import-time costs (scipy) paid before SERVING: one tiny fit."""
-    fit_power_law([1.0, 2.0, 4.0, 8.0], [8.0, 4.1, 1.9, 1.02])

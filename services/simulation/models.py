@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from services.common.errors import InvalidArgument, require, require_limit
+from services.common.errors import require, require_limit
 from services.simulation.limits import Limits
 
 ERDOS_RENYI = "erdos_renyi"
@@ -181,8 +181,3 @@ def configuration_threshold(d: DegreeDistribution) -> float:
     k1 = float(np.dot(ks, pmf))
     k2 = float(np.dot(ks.astype(np.float64) ** 2, pmf))
     return k1 / (k2 - k1) if k2 > k1 else math.inf
-
-
-def reject(field: str, description: str) -> InvalidArgument:
-    """The InvalidArgument for one field (to ``raise``)."""
-    return InvalidArgument.field(field, description)

@@ -11,7 +11,7 @@ API (stable; the gRPC servicer maps it 1:1)::
     control       per model (SweepResult.control names it):
                   erdos_renyi        "c"   mean degree, p = c/(n-1), in [0, n-1]; exact G(n, p)
                                            (random pairs, Poisson convolution: see
-                                           kernels.newman_ziff.er_sweep_batch)
+                                           kernels.newman_ziff.er_sweep_weighted)
                   erdos_renyi_gnm    "c"   mean degree of exactly m = round(c·n/2) edges
                   configuration      "phi" bond occupation in [0, 1] on the multigraph
                   square_lattice_*   "p"   site / bond occupation in [0, 1], L×L torus

@@ -18,8 +18,6 @@ from numba import njit
 from services.simulation.kernels.rng import next_below, next_double
 from services.simulation.kernels.unionfind import find, new_forest, summarize, union_roots
 
-STATS_COLUMNS = ("edges", "largest", "second_largest", "components")
-
 
 @njit(cache=True, nogil=True)
 def inverse_log_q(p: float) -> float:

@@ -547,29 +547,19 @@ def _random_index(bound: int, s: np.ndarray) -> np.int64 | int:
 
 
 @njit(cache=True, nogil=True)
-def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray) -> np.ndarray:
-    """G(n, p) at each mean degree cs[j] (p = c/(n-1)), exactly, with no edge storage.
+def er_sweep_weighted(
+    n: int, lo: np.ndarray, hi: np.ndarray, off: np.ndarray, W: np.ndarray, states: np.ndarray
+) -> np.ndarray:
+    """G(n, p) at each mean degree c_j (p = c/(n-1)), exactly, with no edge storage, over the
+    Poisson windows (lo, hi, off, W) that ``er_weights(n, cs)`` computes once per sweep.
 
     Poissonization: after K ~ Poisson(λ) draws of ordered pairs (u, v) uniform on [0, n)²,
     each unordered pair u ≠ v has been drawn an independent Poisson(2λ/n²) number of
     times, so it is present independently with p = 1 - exp(-2λ/n²): exactly G(n, p) for
     λ = -n²/2·log(1-p). Self-loops and repeated pairs leave the clusters unchanged, so
-    the pass draws pairs one by one and convolves with Poisson(λ_j) weights (``er_weights``;
-    a sweep computes them once and calls ``er_sweep_weighted``). O(n + λ_max·α(n)) time,
-    8 bytes a node; n <= 2^32.
-    """
-    lo, hi, off, W = er_weights(n, cs)
-    return er_sweep_weighted(n, lo, hi, off, W, states)
-
-
-@njit(cache=True, nogil=True)
-def er_sweep_weighted(
-    n: int, lo: np.ndarray, hi: np.ndarray, off: np.ndarray, W: np.ndarray, states: np.ndarray
-) -> np.ndarray:
-    """``er_sweep_batch`` over precomputed windows (lo, hi, off, W) from ``er_weights``.
-
-    The cluster statistics live in scalars; the susceptibility is recomputed only when
-    a pair merges two clusters.
+    the pass draws pairs one by one and convolves with Poisson(λ_j) weights.
+    O(n + λ_max·α(n)) time, 8 bytes a node; n <= 2^32. The cluster statistics live in
+    scalars; the susceptibility is recomputed only when a pair merges two clusters.
     """
     P = lo.shape[0]
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)

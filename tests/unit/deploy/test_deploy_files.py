@@ -125,12 +125,47 @@ def test_prometheus_scrapes_every_metrics_port(compose: dict[str, Any]) -> None:
     }
 
 
+def dockerfile_env(name: str) -> str:
+    """The value the Dockerfile's ENV gives ``name``."""
+    text = (ROOT / "deploy/Dockerfile").read_text()
+    found = re.findall(rf"\b{name}=(\S+)", text)
+    assert len(found) == 1, name
+    return str(found[0])
+
+
 def test_dockerfile_is_slim_multistage_and_non_root() -> None:
     text = (ROOT / "deploy/Dockerfile").read_text()
     assert len(re.findall(r"^FROM python:3\.11-slim", text, re.M)) == 2
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and not user[-1].startswith(("root", "0"))
     assert "PYTHONUNBUFFERED=1" in text and "NUMBA_CACHE_DIR" in text
+
+
+def test_dockerfile_installs_the_package_and_compiles_kernels_at_build() -> None:
+    text = (ROOT / "deploy/Dockerfile").read_text()
+    runtime = text[text.index("AS runtime") :]
+    assert re.search(r"pip install .*-c requirements\.lock", text)
+    assert re.search(r"pip install --no-deps \.$", text, re.M)  # pyproject.toml's package
+    # The kernel cache is compiled in the runtime stage, before USER, and left read-only.
+    warm = runtime.index("python -m services.warm")
+    assert warm < runtime.index("USER ")
+    assert runtime.index("NUMBA_CACHE_DIR=") < warm
+    assert "NUMBA_CPU_NAME=generic" in runtime  # a cache valid on any x86-64 host
+    assert f"a-w {dockerfile_env('NUMBA_CACHE_DIR')}" in runtime
+
+
+def test_services_use_the_image_kernel_cache_everywhere(compose: dict[str, Any]) -> None:
+    cache = dockerfile_env("NUMBA_CACHE_DIR")
+    deployments = {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == "Deployment"}
+    for name in ("simulation", "fitting"):
+        service = compose["services"][name]
+        assert service["environment"]["NUMBA_CACHE_DIR"] == cache
+        assert service["read_only"] is True and "/tmp" in service["tmpfs"]  # where it is copied
+        assert not any(v.split(":")[1].startswith(cache) for v in service.get("volumes", []))
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["NUMBA_CACHE_DIR"] == cache
+        assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
 
 
 def test_kubernetes_deployments_are_locked_down() -> None:
@@ -147,8 +182,6 @@ def test_kubernetes_deployments_are_locked_down() -> None:
     sim = next(d for d in deployments if d["metadata"]["name"] == "simulation")
     container = sim["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["grpc"]["service"] == "zuhur.v1.Simulation"
-    mounts = {m["mountPath"] for m in container["volumeMounts"]}
-    assert "/var/cache/numba" in mounts  # writable JIT cache on a read-only root
     services = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Service"}
     assert services["simulation"]["spec"]["clusterIP"] == "None"  # headless: client-side LB
     for path in (ROOT / "deploy/k8s").rglob("kustomization.yaml"):

@@ -1,0 +1,37 @@
+"""Names that vulture (``make lint``) reports unused but a framework uses: vulture reads this
+file as if it used them; nothing imports it. Dead code is deleted, not listed here.
+
+Functions registered by a decorator (FastAPI routes and exception handlers, gRPC servicer
+methods) are skipped by ``ignore_decorators`` in pyproject.toml instead.
+"""
+
+from deploy.load import locustfile
+from gateway.core.config import Settings
+from services.fitting.config import FittingSettings
+from services.fitting.results import ResidualSummary
+from services.simulation.config import SimulationSettings
+from tests.integration import conftest, test_warm_starts
+
+# pydantic-settings reads the class attribute
+Settings.model_config
+FittingSettings.model_config
+SimulationSettings.model_config
+# a dataclass field, set by keyword and read by the proto mapping through asdict/getattr
+ResidualSummary.max_abs
+# FastAPI reads a route endpoint's annotations (gateway/api/routing.py)
+_.__annotations__  # type: ignore[name-defined]  # noqa: F821
+# pytest reads a hook and module marks
+conftest.pytest_collection_modifyitems
+test_warm_starts.pytestmark
+# Locust reads these from the user classes of the locustfile
+locustfile._GatewayUser.abstract
+locustfile._GatewayUser.wait_time
+locustfile._GatewayUser.on_start
+locustfile.SimulationGrpcUser.wait_time
+locustfile.SimulationGrpcUser.weight
+locustfile.SeededGatewayUser.weight
+locustfile.SeededGatewayUser
+locustfile.UnseededGatewayUser
+locustfile.SimulationGrpcUser
+# gRPC calls the interceptor hook
+locustfile.LocustInterceptor.intercept_unary_unary
