@@ -11,6 +11,7 @@ from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
 from services.simulation.config import SimulationSettings
 from tests.integration import conftest, test_warm_starts
+from tests.unit.gateway import test_docs
 
 # pydantic-settings reads the class attribute
 Settings.model_config
@@ -35,3 +36,6 @@ locustfile.UnseededGatewayUser
 locustfile.SimulationGrpcUser
 # gRPC calls the interceptor hook
 locustfile.LocustInterceptor.intercept_unary_unary
+# html.parser.HTMLParser calls its handlers (tests/unit/gateway/test_docs.py)
+test_docs.Assets.handle_starttag
+test_docs.Assets.handle_data

@@ -2,7 +2,6 @@
 
 API
 ---
-``huber(r, delta) -> ndarray``      ρ(r) = r²/2 for |r| <= δ, else δ·(|r| - δ/2) (scipy's huber).
 ``huber_psi(r, delta) -> ndarray``  ψ(r) = ρ'(r) = clip(r, -δ, δ).
 ``smoothed_psi_prime(r, delta) -> ndarray``
     Per-point kernel estimate of E[ψ'(ε_i)] = P(|ε_i| <= δ): the indicator 1{|r_i| <= δ}
@@ -36,12 +35,6 @@ import numpy as np
 from scipy import stats
 
 from services.fitting.least_squares import covariance_from_jacobian
-
-
-def huber(r: np.ndarray, delta: float) -> np.ndarray:
-    """Huber loss of residuals ``r`` with threshold ``delta``."""
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
 
 
 def huber_psi(r: np.ndarray, delta: float) -> np.ndarray:

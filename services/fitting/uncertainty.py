@@ -10,7 +10,6 @@ API
     For a parameter fitted as its logarithm (E = exp(e)): stderr by the delta method
     (``exp(e)·se(e)``), interval ``exp(e ± t·se(e))`` (positive, asymmetric).
 ``numeric_jacobian(g, theta, rel_step=1e-6) -> ndarray``   central differences of a vector map.
-``delta_method(g, theta, cov, jac=None) -> (values, cov)``  first-order propagation through g.
 ``prediction_interval(mean, grad, cov, noise_var, dof, level=0.95) -> (lo, hi)``
     Delta-method interval for a NEW observation: ``mean ± t·sqrt(g·Σ·gᵀ + noise_var)``
     (``noise_var = 0`` gives the confidence interval of the mean curve instead).
@@ -91,18 +90,6 @@ def numeric_jacobian(
         tm[j] -= h
         jac[:, j] = (np.atleast_1d(g(tp)) - np.atleast_1d(g(tm))) / (2.0 * h)
     return jac
-
-
-def delta_method(
-    g: Callable[[np.ndarray], np.ndarray],
-    theta: np.ndarray,
-    cov: np.ndarray,
-    jac: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values ``g(theta)`` and their first-order covariance ``G·cov·Gᵀ``."""
-    values = np.atleast_1d(np.asarray(g(theta), dtype=np.float64))
-    G = numeric_jacobian(g, theta) if jac is None else jac
-    return values, G @ cov @ G.T
 
 
 def prediction_interval(

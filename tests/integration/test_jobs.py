@@ -18,7 +18,6 @@ LONG_SWEEP: dict[str, Any] = {
     "grid": {"start": 0.0, "stop": 4.0, "points": 20},
     "replicates": 48,
 }
-SIM_IN_FLIGHT = 'zuhur_grpc_server_in_flight_requests{service="zuhur.v1.Simulation"}'
 
 
 def in_flight(stack: Stack) -> float:
