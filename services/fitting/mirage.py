@@ -113,8 +113,8 @@ def _evidence(
     n: int,
 ) -> tuple[str, np.ndarray]:
     """The one token-level evidence given, validated and converted to per-token loss ℓ."""
-    values = (token_accuracy, token_loss, edit_distance, partial_credit)
-    given = [(name, v) for name, v in zip(EVIDENCE, values, strict=True) if v is not None]
+    evidence = (token_accuracy, token_loss, edit_distance, partial_credit)
+    given = [(name, v) for name, v in zip(EVIDENCE, evidence, strict=True) if v is not None]
     require(len(given) == 1, "token_accuracy", f"give exactly one of {', '.join(EVIDENCE)}")
     name, values = given[0]
     v = as_vector(values, name)

@@ -131,13 +131,34 @@ def real_series() -> list[RealSeries]:
             lm.setdefault(r["family"], []).append(r)
     for fam, rows in lm.items():
         scale = [float(r["params_nominal"]) for r in rows]
-        out.append(RealSeries(f"lambada_openai/acc/{fam}", scale,
-                              [float(r["lambada_openai_acc"]) for r in rows], [5153.0] * len(rows), 0.0))
-        out.append(RealSeries(f"mmlu_zeroshot/acc/{fam}", scale,
-                              [float(r["mmlu57_unweighted_mean_acc"]) for r in rows], None, CHANCE))
+        out.append(
+            RealSeries(
+                f"lambada_openai/acc/{fam}",
+                scale,
+                [float(r["lambada_openai_acc"]) for r in rows],
+                [5153.0] * len(rows),
+                0.0,
+            )
+        )
+        out.append(
+            RealSeries(
+                f"mmlu_zeroshot/acc/{fam}",
+                scale,
+                [float(r["mmlu57_unweighted_mean_acc"]) for r in rows],
+                None,
+                CHANCE,
+            )
+        )
     # the textbook case the issue names: GPT-3 5-shot MMLU (Hendrycks et al. 2021, table 1)
-    out.append(RealSeries("mmlu/5shot/GPT-3 (paper)", [2.7e9, 6.7e9, 1.3e10, 1.75e11],
-                          [0.259, 0.249, 0.260, 0.439], [14042.0] * 4, CHANCE))
+    out.append(
+        RealSeries(
+            "mmlu/5shot/GPT-3 (paper)",
+            [2.7e9, 6.7e9, 1.3e10, 1.75e11],
+            [0.259, 0.249, 0.260, 0.439],
+            [14042.0] * 4,
+            CHANCE,
+        )
+    )
     return sorted(out, key=lambda r: r.name)
 
 

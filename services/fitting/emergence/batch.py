@@ -57,6 +57,8 @@ def fit_emergence_batch(
         except LimitExceeded:
             raise
         except InvalidArgument as exc:
-            errors = [FieldViolation(f"series[{i}].{v.field}", v.description) for v in exc.violations]
+            errors = [
+                FieldViolation(f"series[{i}].{v.field}", v.description) for v in exc.violations
+            ]
             out.append(SeriesOutcome(name, None, errors))
     return out

@@ -31,9 +31,9 @@ from services.fitting.emergence.laws import (
     aic,
     fit_constant,
     fit_line,
-    weights,
     fit_power_law,
     fit_sigmoid,
+    weights,
 )
 from services.fitting.emergence.series import Series
 from services.fitting.emergence.shapes import SHAPES, width_decades
@@ -130,9 +130,7 @@ def fit_laws(s: Series) -> dict[str, LawFit]:
     return fits
 
 
-def gather(
-    s: Series, fits: dict[str, LawFit], th: Thresholds = DEFAULT_THRESHOLDS
-) -> Evidence:
+def gather(s: Series, fits: dict[str, LawFit], th: Thresholds = DEFAULT_THRESHOLDS) -> Evidence:
     """The verdict's statistics for series ``s`` given its fitted laws (``fit_laws``)."""
     n = s.n
     sig_names = [k for k in SIGMOIDS if k in fits]
@@ -160,7 +158,11 @@ def gather(
         dof = float(n - 2)
         var_slope = line.deviance / (n - 2) / sxx if n > 2 and sxx > 0 else _NAN
     se = math.sqrt(var_slope) if math.isfinite(var_slope) and var_slope > 0 else _NAN
-    t_stat = slope / se if se > 0 else (_NAN if not math.isfinite(se) else math.copysign(math.inf, slope))
+    t_stat = (
+        slope / se
+        if se > 0
+        else (_NAN if not math.isfinite(se) else math.copysign(math.inf, slope))
+    )
     trend_p = _p_two_sided(t_stat, dof) if dof >= 1 else _NAN
     half = _crit(dof) * se * span if dof >= 1 and math.isfinite(se) else _NAN
     change = slope * span
@@ -176,9 +178,7 @@ def gather(
     rng = s.high - s.low
     best = int(np.argmax(uy))
     rise = float(uy[best] - base)
-    m_at = (
-        None if s.items is None else np.array([np.sum(s.items[s.x == v]) for v in ux])
-    )
+    m_at = None if s.items is None else np.array([np.sum(s.items[s.x == v]) for v in ux])
 
     def sd_of(level: float, i: int) -> float:
         if m_at is not None:
@@ -204,9 +204,7 @@ def gather(
             )
         else:
             plateau_level = float(np.mean(uy[:plateau]))
-            sg = sigma2 if math.isfinite(sigma2) else (
-                line.deviance / (n - 2) if n > 2 else _NAN
-            )
+            sg = sigma2 if math.isfinite(sigma2) else (line.deviance / (n - 2) if n > 2 else _NAN)
             v = sg * (1.0 + 1.0 / plateau) if math.isfinite(sg) else _NAN
         rise_z = (uy[best] - plateau_level) / math.sqrt(v) if v > 0 else _NAN
 
@@ -277,7 +275,8 @@ def gather(
         trend_dist="z" if math.isinf(dof) else f"t({dof:g})",
         slope=slope, change=change, change_ci=(change - half, change + half),
         constant_p=constant_p, constant_x2=constant_x2,
-        mean=fits["constant"].params["mean"], floor_level=base, plateau=plateau, plateau_level=plateau_level,
+        mean=fits["constant"].params["mean"], floor_level=base, plateau=plateau,
+        plateau_level=plateau_level,
         rise=rise, rise_z=rise_z, range=rng,
         smooth=smooth, smooth_stat=smooth_stat, smooth_p=smooth_p,
         smooth_all_rejected=all_rejected, smooth_r2=_r2(s.y, fits[smooth].fitted),

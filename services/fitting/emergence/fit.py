@@ -109,13 +109,18 @@ def _profile_interval(s: Series, fit: LawFit, phi: float) -> tuple[float, float]
 
 def _scale_estimate(s: Series, x: float, lo: float, hi: float) -> ParamEstimate:
     """A position on the size axis as a scale (or loss), interval mapped and ordered."""
-    a, b = s.to_scale(lo) if math.isfinite(lo) else _NAN, s.to_scale(hi) if math.isfinite(hi) else _NAN
+    a, b = (
+        s.to_scale(lo) if math.isfinite(lo) else _NAN,
+        s.to_scale(hi) if math.isfinite(hi) else _NAN,
+    )
     if s.scale_kind == "loss":
         a, b = b, a
     return ParamEstimate(s.to_scale(x), _NAN, (a, b))
 
 
-def _law_result(s: Series, fit: LawFit, phi: float, profile: tuple[float, float] | None) -> FitResult:
+def _law_result(
+    s: Series, fit: LawFit, phi: float, profile: tuple[float, float] | None
+) -> FitResult:
     params = {k: ParamEstimate(v, _NAN, (_NAN, _NAN)) for k, v in fit.params.items()}
     if profile is not None:
         params["log10_threshold"] = ParamEstimate(fit.params["log10_threshold"], _NAN, profile)
@@ -160,7 +165,9 @@ def _bootstrap_xh(
             y = np.clip(fit.fitted + rng.choice(resid, s.n), 0.0, s.high)
         sb = Series(s.scale, s.x, y, s.items, s.floor, s.ceiling, s.scale_kind, s.order)
         f = polish_sigmoid(sb, fit_sigmoid(sb, fit.name))
-        return np.array([f.params["log10_threshold"], width_decades(fit.name, f.params["sharpness"])])
+        return np.array(
+            [f.params["log10_threshold"], width_decades(fit.name, f.params["sharpness"])]
+        )
 
     boot = parametric_bootstrap(refit, resamples, seed, budget=budget)
     ok = boot.samples[np.all(np.isfinite(boot.samples), axis=1)]
@@ -230,9 +237,7 @@ def fit_emergence(
     comparable = {k: v for k, v in fits.items()}
     preferred = min(comparable, key=lambda k: aic(s, comparable[k], phi))
     smooth = e.smooth
-    delta_bic = (
-        _bic(s, fits[smooth], phi) - _bic(s, sig, phi) if sig is not None else _NAN
-    )
+    delta_bic = _bic(s, fits[smooth], phi) - _bic(s, sig, phi) if sig is not None else _NAN
 
     threshold, side, width, method = NO_ESTIMATE, "none", NO_ESTIMATE, "none"
     boot_failed = 0
@@ -252,7 +257,9 @@ def fit_emergence(
             wlo = whi = _NAN
             method = "profile"
             if bootstrap > 0 and used_seed is not None:
-                (lo, hi), (wlo, whi), boot_failed = _bootstrap_xh(s, sig, bootstrap, used_seed, budget)
+                (lo, hi), (wlo, whi), boot_failed = _bootstrap_xh(
+                    s, sig, bootstrap, used_seed, budget
+                )
                 method = "bootstrap"
             threshold = _scale_estimate(s, xh, lo, hi)
             width = ParamEstimate(w, _NAN, (wlo, whi))

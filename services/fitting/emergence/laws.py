@@ -30,8 +30,8 @@ from services.fitting.emergence.binomial import (
     binomial_deviance,
     binomial_variance,
 )
-from services.fitting.emergence.shapes import SHAPES
 from services.fitting.emergence.series import Series
+from services.fitting.emergence.shapes import SHAPES
 
 IRLS_PASSES = 3
 XH_NODES = 81
@@ -94,8 +94,10 @@ def _best(s: Series, fitted: np.ndarray) -> tuple[int, np.ndarray]:
 def fit_constant(s: Series) -> LawFit:
     """y = m: the weighted mean (the binomial MLE with items: the pooled proportion)."""
     w = weights(s, np.full_like(s.y, np.mean(s.y)))
-    m = float(np.sum(w * s.y) / np.sum(w)) if s.items is None else float(
-        np.sum(s.items * s.y) / np.sum(s.items)
+    m = (
+        float(np.sum(w * s.y) / np.sum(w))
+        if s.items is None
+        else float(np.sum(s.items * s.y) / np.sum(s.items))
     )
     fitted = np.full_like(s.y, m)
     return LawFit("constant", {"mean": m}, fitted, float(deviance(s, fitted)), 1)
@@ -168,14 +170,14 @@ def _sigmoid_nodes(
     hi = np.where(ok, (saa * sby - sab * say) / safe, mean)
     lo, hi = np.clip(lo, 0.0, s.high), np.clip(hi, 0.0, s.high)
     d = hi - lo
-    wrss = (
-        swyy - 2.0 * lo * swy - 2.0 * d * swqy + lo * lo * sw + 2.0 * lo * d * swq + d * d * swqq
-    )
+    wrss = swyy - 2.0 * lo * swy - 2.0 * d * swqy + lo * lo * sw + 2.0 * lo * d * swq + d * d * swqq
     return lo, hi, np.where(np.isfinite(wrss), np.maximum(wrss, 0.0), np.inf)
 
 
 @lru_cache(maxsize=64)
-def _coarse_grid(shape: str, x_bytes: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _coarse_grid(
+    shape: str, x_bytes: bytes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_h nodes, s nodes, q, q²) of the coarse grid at log-sizes ``x`` (cached: a table's
     series share their sizes)."""
     x = np.frombuffer(x_bytes)
@@ -190,7 +192,9 @@ def _coarse_grid(shape: str, x_bytes: bytes) -> tuple[np.ndarray, np.ndarray, np
     return xh, sharp, q, q2
 
 
-def _progress(shape: str, x: np.ndarray, xh: np.ndarray, sharp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _progress(
+    shape: str, x: np.ndarray, xh: np.ndarray, sharp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     q = SHAPES[shape].q(sharp[None, :, None] * (x - xh[:, None, None]))
     return q, q * q
 
@@ -258,7 +262,9 @@ def polish_sigmoid(s: Series, fit: LawFit) -> LawFit:
         )  # fmt: skip
         theta, fitted = res.x, curve(res.x)
     w = weights(s, fitted)
-    params = dict(zip(("log10_threshold", "sharpness", "floor", "ceiling"), map(float, theta), strict=True))
+    params = dict(
+        zip(("log10_threshold", "sharpness", "floor", "ceiling"), map(float, theta), strict=True)
+    )
     wrss = float(np.sum(w * (s.y - fitted) ** 2))
     dev = float(deviance(s, fitted))
     if dev > fit.deviance:  # keep the grid optimum if polishing did not improve it
@@ -273,9 +279,7 @@ def threshold_profile(s: Series, fit: LawFit) -> tuple[np.ndarray, np.ndarray]:
     binomial weights, or RSS/n without items); an end value 0 marks an interval that runs
     off the grid there (open), +inf one that closes inside it.
     """
-    xh, sharp, q, q2 = _coarse_grid(
-        fit.name, np.ascontiguousarray(s.x, dtype=np.float64).tobytes()
-    )
+    xh, sharp, q, q2 = _coarse_grid(fit.name, np.ascontiguousarray(s.x, dtype=np.float64).tobytes())
     w = weights(s, fit.fitted)
     coarse = np.min(_sigmoid_nodes(s, q, q2, w)[2], axis=1)
     best = min(fit.extra["wrss"], float(np.min(coarse)))

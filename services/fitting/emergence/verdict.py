@@ -105,13 +105,13 @@ def decide(e: Evidence, th: Thresholds = DEFAULT_THRESHOLDS) -> tuple[Verdict, s
                 f"{th.gradual_width:g}; per-token accuracy exp(-(N_c/N)^alpha) is such a curve)"
                 + note
             )
-        if not math.isfinite(e.smooth_p) and e.plateau < th.min_plateau:
-            if e.smooth_r2 >= th.smooth_r2:
-                return "smooth", (
-                    f"rises ({_trend(e)}) from the smallest size on (no flat start); "
-                    f"{e.smooth} explains R² = {e.smooth_r2:.3f} (noise unknown without "
-                    "items: shape not tested)" + note
-                )
+        untested = not math.isfinite(e.smooth_p)
+        if untested and e.plateau < th.min_plateau and e.smooth_r2 >= th.smooth_r2:
+            return "smooth", (
+                f"rises ({_trend(e)}) from the smallest size on (no flat start); "
+                f"{e.smooth} explains R² = {e.smooth_r2:.3f} (noise unknown without "
+                "items: shape not tested)" + note
+            )
         misfit = f"no smooth law fits within the noise ({_smooth(e)})"
         if not math.isfinite(e.smooth_p):
             misfit = "noise unknown without items, too few sizes to test a smooth law"
