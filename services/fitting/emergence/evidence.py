@@ -206,7 +206,7 @@ def gather(s: Series, fits: dict[str, LawFit], th: Thresholds = DEFAULT_THRESHOL
             plateau_level = float(np.mean(uy[:plateau]))
             sg = sigma2 if math.isfinite(sigma2) else (line.deviance / (n - 2) if n > 2 else _NAN)
             v = sg * (1.0 + 1.0 / plateau) if math.isfinite(sg) else _NAN
-        rise_z = (uy[best] - plateau_level) / math.sqrt(v) if v > 0 else _NAN
+        rise_z = float(uy[best] - plateau_level) / math.sqrt(v) if v > 0 else _NAN
 
     # drop after the best size
     drop = drop_z = 0.0

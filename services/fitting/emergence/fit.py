@@ -178,7 +178,9 @@ def _bootstrap_xh(
 
 
 def _statistics(e: Evidence) -> dict[str, float]:
+    noise = e.dispersion if e.likelihood == "gaussian" else _NAN
     return {
+        "noise_variance": noise,
         "trend_stat": e.trend_stat, "trend_p": e.trend_p, "slope_per_decade": e.slope,
         "change": e.change, "change_ci95_low": e.change_ci[0], "change_ci95_high": e.change_ci[1],
         "constant_x2": e.constant_x2, "constant_p": e.constant_p, "rise": e.rise,
@@ -282,7 +284,7 @@ def fit_emergence(
         delta_aic=e.delta_aic, delta_bic=delta_bic, threshold=threshold,
         threshold_side=side, width_decades=width, plateau_points=e.plateau,
         predictions=predictions, likelihood=e.likelihood,
-        dispersion=e.dispersion if math.isfinite(e.dispersion) else 1.0,
+        dispersion=phi,
         interval_method=method, scale_kind=s.scale_kind, sizes=s.sizes,
         overall_improvement=desc.overall_improvement,
         breakthroughness=desc.breakthroughness, linearity=desc.linearity,

@@ -144,7 +144,7 @@ def fit_power_law(s: Series) -> LawFit:
         fitted = e[:, None] + a[:, None] * u
         j, _ = _best(s, fitted)
         p = fitted[j]
-    amp = float(a[j]) * 10.0 ** (alpha[j] * x0)  # A at x = 0 (scale 1)
+    amp = float(a[j] * 10.0 ** (alpha[j] * x0))  # A at x = 0 (scale 1)
     params = {"E": float(e[j]), "A": amp, "alpha": float(alpha[j])}
     k = 2 if fixed else 3
     return LawFit("power_law", params, fitted[j], float(deviance(s, fitted[j])), k)
