@@ -236,8 +236,7 @@ def fit_emergence(
     }
     if broken_power_law:
         models["broken_power_law"] = _broken_power_law(s, limits, budget)
-    comparable = {k: v for k, v in fits.items()}
-    preferred = min(comparable, key=lambda k: aic(s, comparable[k], phi))
+    preferred = min(fits, key=lambda k: aic(s, fits[k], phi))
     smooth = e.smooth
     delta_bic = _bic(s, fits[smooth], phi) - _bic(s, sig, phi) if sig is not None else _NAN
 
