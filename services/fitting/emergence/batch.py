@@ -42,6 +42,7 @@ def fit_emergence_batch(
     budget = budget or TimeBudget.from_limits(limits)
     out = []
     for i, s in enumerate(series):
+        budget.check()  # the whole table shares one time budget
         name = str(s.get("name", "") or f"series[{i}]")
         try:
             unknown = sorted(set(s) - set(SERIES_FIELDS))
