@@ -3,8 +3,9 @@
 Schaeffer et al. (2023): if per-token loss falls smoothly, ℓ(N) = (N_c/N)^alpha, and tokens
 are right independently with p = exp(-ℓ), a k-token answer is exactly right with
 probability p^k = exp(-k·ℓ(N)): a sharp curve from a smooth law. Given per-size token-level
-evidence (per-token accuracy, per-token loss, or normalised edit distance = 1 - p under
-the substitution model) and the observed exact match over M items, this module
+evidence (per-token accuracy p, per-token loss ℓ with p = exp(-ℓ), partial-credit scores
+(the expected fraction of an answer's tokens right, p), or normalised edit distance = 1 - p
+under the substitution model) and the observed exact match over M items, this module
 
 1. fits ln ℓ = ln A - alpha·ln N by weighted least squares (σ of ln ℓ by the delta
    method from M·k binomial tokens; unweighted for a loss), so N_c = A^(1/alpha);
@@ -13,7 +14,10 @@ the substitution model) and the observed exact match over M items, this module
    X² = Σ M(y - π)²/(π̃(1 - π̃)), π̃ = π clipped to [1/(2M), 1 - 1/(2M)], calibrated by
    Monte Carlo (law parameters drawn from their fitted normal, then y* ~ Binomial(M, π*)/M),
    because expected counts M·π far below 5 make the χ² approximation useless;
-4. reports k_effective, the k' whose p^k' best fits the exact match (binomial likelihood).
+4. reports k_effective, the k' whose p^k' best fits the exact match (binomial likelihood,
+   maximised over a global grid of k' in [0.01, 10^4] and refined; a search that starts
+   where every prediction clips to 0 or 1 finds a flat likelihood and stalls), with its
+   95% profile-likelihood interval and the likelihood-ratio statistic of the requested k.
 
 ``explained`` when the Monte Carlo p-value is >= ``level``: the jump needs nothing beyond
 the smooth per-token trend and the metric.
@@ -25,11 +29,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 
 from services.common.errors import InvalidArgument, require
 from services.fitting.bootstrap import resample_generator, resolve_seed
-from services.fitting.emergence import binomial_log_likelihood, line, line_jacobian
+from services.fitting.emergence.binomial import half_item_clip
 from services.fitting.least_squares import curvature_fit_result, weighted_least_squares
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
@@ -44,7 +48,26 @@ from services.fitting.validation import (
     require_same_length,
 )
 
-EVIDENCE = ("token_accuracy", "token_loss", "edit_distance")
+EVIDENCE = ("token_accuracy", "token_loss", "edit_distance", "partial_credit")
+CONVERSION = {
+    "token_accuracy": "p = token_accuracy",
+    "token_loss": "p = exp(-token_loss)",
+    "edit_distance": "p = 1 - edit_distance",
+    "partial_credit": "p = partial_credit",
+}
+K_RANGE = (1e-2, 1e4)
+K_NODES = 2001
+CHI2_95 = 3.841458820694124  # χ²₁ 95% quantile
+
+
+def line(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Straight line theta[0] + theta[1]·x (the log-log per-token loss law)."""
+    return theta[0] + theta[1] * x
+
+
+def line_jacobian(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """∂line/∂theta as an (n, 2) array."""
+    return np.column_stack([np.ones_like(x), x])
 
 
 @dataclass(frozen=True)
@@ -75,20 +98,23 @@ class MirageResult:
     resamples: int
     seed: int
     level: float
+    k_effective_ci95: tuple[float, float] = (math.nan, math.nan)  # profile likelihood
+    evidence: str = "token_accuracy"  # which token-level evidence was given
+    evidence_conversion: str = "p = token_accuracy"
+    k_statistic: float = math.nan  # 2(logL(k_effective) - logL(k)), chi-square 1 dof
+    k_p_value: float = math.nan
 
 
 def _evidence(
     token_accuracy: ArrayLike | None,
     token_loss: ArrayLike | None,
     edit_distance: ArrayLike | None,
+    partial_credit: ArrayLike | None,
     n: int,
 ) -> tuple[str, np.ndarray]:
     """The one token-level evidence given, validated and converted to per-token loss ℓ."""
-    given = [
-        (name, v)
-        for name, v in zip(EVIDENCE, (token_accuracy, token_loss, edit_distance), strict=True)
-        if v is not None
-    ]
+    evidence = (token_accuracy, token_loss, edit_distance, partial_credit)
+    given = [(name, v) for name, v in zip(EVIDENCE, evidence, strict=True) if v is not None]
     require(len(given) == 1, "token_accuracy", f"give exactly one of {', '.join(EVIDENCE)}")
     name, values = given[0]
     v = as_vector(values, name)
@@ -96,7 +122,7 @@ def _evidence(
     if name == "token_loss":
         require_positive(v, name)
         return name, v
-    p = v if name == "token_accuracy" else 1.0 - v
+    p = 1.0 - v if name == "edit_distance" else v
     bad = np.flatnonzero((p <= 0.0) | (p >= 1.0))
     if bad.size:
         i = int(bad[0])
@@ -107,14 +133,44 @@ def _evidence(
     return name, -np.log(p)
 
 
-def _k_effective(y: np.ndarray, loss: np.ndarray, items: np.ndarray) -> float:
-    """k' > 0 maximising Σ binomial log-likelihood of y under exp(-k'·ℓ)."""
+def _log_likelihood(y: np.ndarray, pi: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood of exact match y under predictions π (last axis summed)."""
+    f = half_item_clip(pi, items)
+    return np.sum(items * (special.xlogy(y, f) + special.xlogy(1.0 - y, 1.0 - f)), axis=-1)
 
-    def nll(log_k: float) -> float:
-        return -binomial_log_likelihood(y, np.exp(-math.exp(log_k) * loss), items)
 
-    res = optimize.minimize_scalar(nll, bounds=(math.log(1e-3), math.log(1e4)), method="bounded")
-    return float(math.exp(res.x))
+def k_effective(
+    y: np.ndarray, loss: np.ndarray, items: np.ndarray
+) -> tuple[float, tuple[float, float], float]:
+    """(k', 95% profile interval, max log-likelihood) of exact match under exp(-k'·ℓ).
+
+    A global grid over ln k' (the likelihood is flat wherever every prediction clips, so a
+    local search started there stalls), the best node refined between its neighbours; the
+    interval ends where 2·(max - logL) = χ²₁(0.95), NaN where that is not reached in range.
+    """
+    log_k = np.linspace(math.log(K_RANGE[0]), math.log(K_RANGE[1]), K_NODES)
+    ll = _log_likelihood(y, np.exp(-np.exp(log_k)[:, None] * loss), items)
+    i = int(np.argmax(ll))
+
+    def nll(t: float) -> float:
+        return -float(_log_likelihood(y, np.exp(-math.exp(t) * loss), items))
+
+    lo_b, hi_b = log_k[max(i - 1, 0)], log_k[min(i + 1, log_k.size - 1)]
+    res = optimize.minimize_scalar(nll, bounds=(lo_b, hi_b), method="bounded",
+                                   options={"xatol": 1e-10})  # fmt: skip
+    t_best, ll_best = (float(res.x), -float(res.fun)) if -res.fun >= ll[i] else (log_k[i], ll[i])
+    cut = ll_best - CHI2_95 / 2.0
+
+    def end(step: int) -> float:
+        j = i
+        while 0 <= j + step < log_k.size and ll[j + step] > cut:
+            j += step
+        if not 0 <= j + step < log_k.size:
+            return math.nan
+        inside = t_best if j == i else float(log_k[j])
+        return math.exp(optimize.brentq(lambda t: -nll(t) - cut, inside, float(log_k[j + step])))
+
+    return math.exp(t_best), (end(-1), end(+1)), ll_best
 
 
 def _pearson(y: np.ndarray, pi: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -133,6 +189,7 @@ def analyze_mirage(
     token_accuracy: ArrayLike | None = None,
     token_loss: ArrayLike | None = None,
     edit_distance: ArrayLike | None = None,
+    partial_credit: ArrayLike | None = None,
     resamples: int = 1000,  # within the default max_bootstrap limit; p resolution 0.001
     seed: int | None = None,
     level: float = 0.05,
@@ -142,8 +199,9 @@ def analyze_mirage(
     """Test whether observed exact match equals p^k of the fitted smooth per-token law.
 
     ``scale`` > 0 per size; ``exact_match`` in [0, 1] over ``items`` items (one count or one
-    per size); exactly one of ``token_accuracy`` (0 < p < 1), ``token_loss`` (nats, > 0)
-    or ``edit_distance`` (normalised, 0 < d < 1); answers of ``k`` tokens. Raises
+    per size); exactly one of ``token_accuracy`` (0 < p < 1), ``token_loss`` (nats, > 0),
+    ``edit_distance`` (normalised, 0 < d < 1) or ``partial_credit`` (expected fraction of
+    tokens right, 0 < p < 1); answers of ``k`` tokens. Raises
     InvalidArgument naming ``scale``/``scale[i]``, ``exact_match``/``exact_match[i]``,
     ``k``, ``items``/``items[i]``, the evidence field (``token_accuracy`` when none or
     several are given), ``resamples``, ``seed``, ``level``.
@@ -167,7 +225,7 @@ def analyze_mirage(
     if bad.size:
         i = int(bad[0])
         raise InvalidArgument.field(f"items[{i}]", f"must be >= 1, got {m[i]:g}")
-    kind, loss = _evidence(token_accuracy, token_loss, edit_distance, s.size)
+    kind, loss = _evidence(token_accuracy, token_loss, edit_distance, partial_credit, s.size)
     check_bootstrap(resamples, limits, "resamples")
     require(0.0 < level < 1.0, "level", f"must lie in (0, 1), got {level}")
     used_seed = resolve_seed(seed)
@@ -238,22 +296,28 @@ def analyze_mirage(
         )
         for i in range(s.size)
     ]
-    k_eff = _k_effective(y, loss, m)
+    k_eff, k_ci, ll_best = k_effective(y, loss, m)
+    k_stat = max(2.0 * (ll_best - float(_log_likelihood(y, pi, m))), 0.0)
+    k_p = float(special.chdtrc(1, k_stat))
+    k_note = (
+        f"k_effective = {k_eff:.3g}, 95% [{k_ci[0]:.3g}, {k_ci[1]:.3g}] "
+        f"(k = {k}: LR = {k_stat:.2f}, p = {k_p:.2g}); evidence {kind}, {CONVERSION[kind]}"
+    )
     explained = bool(p_value >= level) if resamples else False
     if not resamples:
-        reason = "no Monte Carlo resamples requested: no test"
+        reason = f"no Monte Carlo resamples requested: no test; {k_note}"
     elif explained:
         reason = (
-            f"exact match is consistent with p^{k} of the smooth per-token law "
-            f"(alpha = {alpha:.3g}, N_c = {law.params['N_c'].value:.3g}): X² = {x2:.1f} on "
-            f"{s.size} sizes, p = {p_value:.3g} >= {level:g}; k_effective = {k_eff:.3g}"
+            f"the exact-match curve is explained by p^k at k = {k} of the smooth per-token "
+            f"law (alpha = {alpha:.3g}, N_c = {law.params['N_c'].value:.3g}): X² = {x2:.1f} "
+            f"on {s.size} sizes, Monte Carlo p = {p_value:.3g} >= {level:g}; {k_note}"
         )
     else:
         worst = int(np.argmax(np.abs(z)))
         reason = (
-            f"exact match departs from p^{k} of the smooth per-token law: X² = {x2:.1f} on "
-            f"{s.size} sizes, p = {p_value:.3g} < {level:g}; largest departure at scale "
-            f"{s[worst]:.3g} (z = {z[worst]:.1f}); k_effective = {k_eff:.3g}"
+            f"the exact-match curve is not explained by p^k at k = {k}: X² = {x2:.1f} on "
+            f"{s.size} sizes, Monte Carlo p = {p_value:.3g} < {level:g}; largest departure "
+            f"at scale {s[worst]:.3g} (z = {z[worst]:.1f}); {k_note}"
         )
     return MirageResult(
         explained=explained,
@@ -268,4 +332,9 @@ def analyze_mirage(
         resamples=resamples,
         seed=used_seed,
         level=level,
+        k_effective_ci95=k_ci,
+        evidence=kind,
+        evidence_conversion=CONVERSION[kind],
+        k_statistic=k_stat,
+        k_p_value=k_p,
     )

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict
 
 from services.fitting import ENGINE_VERSION
-from services.fitting.emergence import EmergenceResult
+from services.fitting.emergence import EmergenceResult, SeriesOutcome
 from services.fitting.mirage import MirageResult
 from services.fitting.results import FitResult, ParamEstimate, Prediction
 from zuhur.v1 import fitting_pb2
@@ -70,6 +70,7 @@ def counts(values: list[int]) -> int | list[int] | None:
 
 
 def emergence_proto(result: EmergenceResult) -> fitting_pb2.EmergenceResult:
+    """The proto of one emergence verdict."""
     out = fitting_pb2.EmergenceResult(
         verdict=result.verdict,
         reason=result.reason,
@@ -89,9 +90,28 @@ def emergence_proto(result: EmergenceResult) -> fitting_pb2.EmergenceResult:
         bootstrap_failed=result.bootstrap_failed,
         seed=result.seed,
         engine_version=ENGINE_VERSION,
+        threshold_side=result.threshold_side,
+        scale_kind=result.scale_kind,
+        sizes=result.sizes,
+        overall_improvement=result.overall_improvement,
+        breakthroughness=result.breakthroughness,
+        linearity=result.linearity,
+        statistics=result.statistics,
     )
     for name, fit in result.models.items():
         out.models[name].CopyFrom(fit_result_proto(fit))
+    return out
+
+
+def emergence_batch_proto(outcomes: list[SeriesOutcome]) -> fitting_pb2.EmergenceBatchResult:
+    """One entry per series: its verdict, or its field violations in place."""
+    out = fitting_pb2.EmergenceBatchResult(engine_version=ENGINE_VERSION)
+    for o in outcomes:
+        entry = out.results.add(name=o.name)
+        if o.result is not None:
+            entry.result.CopyFrom(emergence_proto(o.result))
+        for v in o.errors:
+            entry.errors.add(field=v.field, message=v.description)
     return out
 
 
@@ -113,4 +133,9 @@ def mirage_proto(result: MirageResult) -> fitting_pb2.MirageResult:
         seed=result.seed,
         level=result.level,
         engine_version=ENGINE_VERSION,
+        k_effective_ci95=list(result.k_effective_ci95),
+        evidence=result.evidence,
+        evidence_conversion=result.evidence_conversion,
+        k_statistic=result.k_statistic,
+        k_p_value=result.k_p_value,
     )

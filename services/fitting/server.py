@@ -12,14 +12,20 @@ from services.common.protoargs import proto_kwargs
 from services.common.rpc import ServicerBase, unary
 from services.fitting import ENGINE_VERSION
 from services.fitting.config import FittingSettings
-from services.fitting.emergence import fit_emergence
+from services.fitting.emergence import fit_emergence, fit_emergence_batch
 from services.fitting.mirage import analyze_mirage
 from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.critical_point import SweepCurve, fit_critical_point, linear_size
 from services.fitting.models.kaplan import fit_kaplan
 from services.fitting.models.power_law import fit_power_law
-from services.fitting.protomap import counts, emergence_proto, fit_result_proto, mirage_proto
+from services.fitting.protomap import (
+    counts,
+    emergence_batch_proto,
+    emergence_proto,
+    fit_result_proto,
+    mirage_proto,
+)
 from zuhur.v1 import common_pb2, fitting_pb2, fitting_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Fitting"
@@ -104,12 +110,26 @@ class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
         return emergence_proto(result)
 
     @unary
+    async def FitEmergenceBatch(
+        self, request: fitting_pb2.FitEmergenceBatchRequest, context: grpc.aio.ServicerContext
+    ) -> fitting_pb2.EmergenceBatchResult:
+        series = []
+        for s in request.series:
+            kwargs = proto_kwargs(s)
+            kwargs["items"] = counts(kwargs["items"])
+            series.append(kwargs)
+        outcomes = await self.run_blocking(
+            fit_emergence_batch, series, limits=self.limits, **proto_kwargs(request)
+        )
+        return emergence_batch_proto(outcomes)
+
+    @unary
     async def AnalyzeMirage(
         self, request: fitting_pb2.AnalyzeMirageRequest, context: grpc.aio.ServicerContext
     ) -> fitting_pb2.MirageResult:
         kwargs = proto_kwargs(request)
         kwargs["items"] = counts(kwargs["items"])
-        for evidence in ("token_accuracy", "token_loss", "edit_distance"):
+        for evidence in ("token_accuracy", "token_loss", "edit_distance", "partial_credit"):
             kwargs[evidence] = kwargs[evidence] or None
         result = await self.run_blocking(
             analyze_mirage,

@@ -76,7 +76,37 @@ def test_noise_around_a_constant_is_not_emergent(stack: Stack) -> None:
     score = (0.25 + rng.normal(0, 0.01, len(SIZES))).tolist()
     reply = post(stack, "/v1/fits/emergence", {"scale": SIZES, "score": score, "seed": 1})
     assert reply.status_code == 200, reply.text
-    assert reply.json()["verdict"] in ("smooth", "inconclusive")
+    assert reply.json()["verdict"] in ("flat", "inconclusive")
+
+
+def test_a_whole_table_in_one_call_answers_each_series_in_place(stack: Stack) -> None:
+    series = [
+        {"name": "mmlu/GPT-3", "scale": [2.7e9, 6.7e9, 1.3e10, 1.75e11],
+         "score": [0.259, 0.249, 0.26, 0.439], "items": [14042], "floor": 0.25},
+        {"name": "lambada/Pythia", "scale": [7e7, 1.6e8, 4.1e8, 1.4e9, 2.8e9, 6.9e9, 1.2e10],
+         "score": [0.185, 0.328, 0.516, 0.616, 0.647, 0.673, 0.705], "items": [5153]},
+        {"name": "percent", "scale": [1e8, 1e9, 1e10], "score": [25.0, 26.0, 44.0]},
+        {"scale": [1e8, 1e9], "score": [0.1, 0.2]},
+    ]  # fmt: skip
+    reply = post(stack, "/v1/fits/emergence/batch", {"series": series})
+    assert reply.status_code == 200, reply.text
+    results = reply.json()["results"]
+    assert [r["name"] for r in results] == ["mmlu/GPT-3", "lambada/Pythia", "percent", "series[3]"]
+    assert results[0]["result"]["verdict"] == "emergent", results[0]
+    assert results[0]["result"]["threshold"]["ci95"] == [1.3e10, 1.75e11]
+    assert results[1]["result"]["verdict"] == "smooth", results[1]
+    assert results[2]["errors"] == [
+        {"field": "series[2].score[0]", "message": results[2]["errors"][0]["message"]}
+    ]
+    assert results[3]["result"]["verdict"] == "inconclusive"
+    # each series as its own request gives the same verdict (one science path)
+    one = post(stack, "/v1/fits/emergence", {k: v for k, v in series[0].items() if k != "name"})
+    assert one.json()["verdict"] == results[0]["result"]["verdict"]
+    assert one.json()["breakthroughness"] == results[0]["result"]["breakthroughness"]
+    # a malformed request (not a malformed series) is refused whole, naming the field
+    bad = post(stack, "/v1/fits/emergence/batch", {"series": [{"scale": [1.0], "bogus": 1}]})
+    assert bad.status_code == 422, bad.text
+    assert any("bogus" in e["field"] for e in bad.json()["errors"]), bad.text
 
 
 def test_bad_ability_requests_name_the_field(stack: Stack) -> None:

@@ -101,10 +101,11 @@ add_compute_route(
     pb.EmergenceResult,
     FITTING,
     "FitEmergence",
-    "Is a score-against-scale curve an emergent jump? Fits a sigmoid in log-scale (logistic "
-    "and Gompertz) against smooth laws (power law, linear in log-scale) and returns every "
-    "model, a verdict (emergent, smooth, inconclusive) with its reason, and the threshold "
-    "scale with a bootstrap 95% interval.",
+    "Is a score-against-scale curve an emergent jump? Tests a flat start, a jump far beyond "
+    "the noise and sigmoids (logistic, Gompertz) against smooth laws (power law, linear in "
+    "log-scale); returns a verdict (emergent, smooth, flat, declining, inconclusive) with "
+    "the test that decided, BIG-bench breakthroughness and linearity, and for a jump the "
+    "threshold scale with a 95% interval when it lies inside the data. From 3 sizes.",
     {
         "scale": [1e7, 3e7, 1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11, 3e11, 1e12],
         "score": [0.0, 0.0, 0.004, 0.02, 0.09, 0.25, 0.48, 0.68, 0.82, 0.9, 0.95],
@@ -113,3 +114,22 @@ add_compute_route(
         "seed": 3,
     },
 )
+add_compute_route(
+    router,
+    "/emergence/batch",
+    pb.FitEmergenceBatchRequest,
+    pb.EmergenceBatchResult,
+    FITTING,
+    "FitEmergenceBatch",
+    "A whole table in one call: the emergence verdict of every series (a model family on a "
+    "benchmark), one result per series; a malformed series gets its field errors in place "
+    "of its result instead of failing the batch.",
+    {
+        "series": [
+            {"name": "mmlu/GPT-3", "scale": [2.7e9, 6.7e9, 1.3e10, 1.75e11],
+             "score": [0.259, 0.249, 0.26, 0.439], "items": [14042], "floor": 0.25},
+            {"name": "lambada/Pythia", "scale": [7e7, 1.6e8, 4.1e8, 1.4e9, 2.8e9, 6.9e9, 1.2e10],
+             "score": [0.185, 0.328, 0.516, 0.616, 0.647, 0.673, 0.705], "items": [5153]},
+        ]
+    },
+)  # fmt: skip

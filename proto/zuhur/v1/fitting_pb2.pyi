@@ -230,7 +230,7 @@ class FitResult(_message.Message):
     def __init__(self, model: _Optional[str] = ..., params: _Optional[_Mapping[str, ParamEstimate]] = ..., r2: _Optional[float] = ..., aic: _Optional[float] = ..., bic: _Optional[float] = ..., n: _Optional[int] = ..., converged: _Optional[bool] = ..., interval_method: _Optional[str] = ..., objective: _Optional[float] = ..., message: _Optional[str] = ..., residuals: _Optional[_Union[ResidualSummary, _Mapping]] = ..., engine_version: _Optional[str] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., extra: _Optional[_Mapping[str, float]] = ..., derived: _Optional[_Mapping[str, ParamEstimate]] = ..., holdout: _Optional[_Union[HoldoutReport, _Mapping]] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ..., compute_optimal: _Optional[_Mapping[str, ParamEstimate]] = ...) -> None: ...
 
 class FitEmergenceRequest(_message.Message):
-    __slots__ = ("scale", "score", "floor", "ceiling", "items", "predict_scale", "bootstrap", "seed", "broken_power_law")
+    __slots__ = ("scale", "score", "floor", "ceiling", "items", "predict_scale", "bootstrap", "seed", "broken_power_law", "scale_kind")
     SCALE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     FLOOR_FIELD_NUMBER: _ClassVar[int]
@@ -240,6 +240,7 @@ class FitEmergenceRequest(_message.Message):
     BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     BROKEN_POWER_LAW_FIELD_NUMBER: _ClassVar[int]
+    SCALE_KIND_FIELD_NUMBER: _ClassVar[int]
     scale: _containers.RepeatedScalarFieldContainer[float]
     score: _containers.RepeatedScalarFieldContainer[float]
     floor: float
@@ -249,10 +250,11 @@ class FitEmergenceRequest(_message.Message):
     bootstrap: int
     seed: int
     broken_power_law: bool
-    def __init__(self, scale: _Optional[_Iterable[float]] = ..., score: _Optional[_Iterable[float]] = ..., floor: _Optional[float] = ..., ceiling: _Optional[float] = ..., items: _Optional[_Iterable[int]] = ..., predict_scale: _Optional[_Iterable[float]] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., broken_power_law: _Optional[bool] = ...) -> None: ...
+    scale_kind: str
+    def __init__(self, scale: _Optional[_Iterable[float]] = ..., score: _Optional[_Iterable[float]] = ..., floor: _Optional[float] = ..., ceiling: _Optional[float] = ..., items: _Optional[_Iterable[int]] = ..., predict_scale: _Optional[_Iterable[float]] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ..., broken_power_law: _Optional[bool] = ..., scale_kind: _Optional[str] = ...) -> None: ...
 
 class EmergenceResult(_message.Message):
-    __slots__ = ("verdict", "reason", "models", "sigmoid", "best_smooth", "preferred", "delta_aic", "delta_bic", "threshold", "width_decades", "plateau_points", "predictions", "likelihood", "dispersion", "interval_method", "bootstrap", "bootstrap_failed", "seed", "engine_version")
+    __slots__ = ("verdict", "reason", "models", "sigmoid", "best_smooth", "preferred", "delta_aic", "delta_bic", "threshold", "width_decades", "plateau_points", "predictions", "likelihood", "dispersion", "interval_method", "bootstrap", "bootstrap_failed", "seed", "engine_version", "threshold_side", "scale_kind", "sizes", "overall_improvement", "breakthroughness", "linearity", "statistics")
     class ModelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -260,6 +262,13 @@ class EmergenceResult(_message.Message):
         key: str
         value: FitResult
         def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[FitResult, _Mapping]] = ...) -> None: ...
+    class StatisticsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
@@ -279,6 +288,13 @@ class EmergenceResult(_message.Message):
     BOOTSTRAP_FAILED_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_SIDE_FIELD_NUMBER: _ClassVar[int]
+    SCALE_KIND_FIELD_NUMBER: _ClassVar[int]
+    SIZES_FIELD_NUMBER: _ClassVar[int]
+    OVERALL_IMPROVEMENT_FIELD_NUMBER: _ClassVar[int]
+    BREAKTHROUGHNESS_FIELD_NUMBER: _ClassVar[int]
+    LINEARITY_FIELD_NUMBER: _ClassVar[int]
+    STATISTICS_FIELD_NUMBER: _ClassVar[int]
     verdict: str
     reason: str
     models: _containers.MessageMap[str, FitResult]
@@ -298,10 +314,73 @@ class EmergenceResult(_message.Message):
     bootstrap_failed: int
     seed: int
     engine_version: str
-    def __init__(self, verdict: _Optional[str] = ..., reason: _Optional[str] = ..., models: _Optional[_Mapping[str, FitResult]] = ..., sigmoid: _Optional[str] = ..., best_smooth: _Optional[str] = ..., preferred: _Optional[str] = ..., delta_aic: _Optional[float] = ..., delta_bic: _Optional[float] = ..., threshold: _Optional[_Union[ParamEstimate, _Mapping]] = ..., width_decades: _Optional[_Union[ParamEstimate, _Mapping]] = ..., plateau_points: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., likelihood: _Optional[str] = ..., dispersion: _Optional[float] = ..., interval_method: _Optional[str] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ..., engine_version: _Optional[str] = ...) -> None: ...
+    threshold_side: str
+    scale_kind: str
+    sizes: int
+    overall_improvement: float
+    breakthroughness: float
+    linearity: float
+    statistics: _containers.ScalarMap[str, float]
+    def __init__(self, verdict: _Optional[str] = ..., reason: _Optional[str] = ..., models: _Optional[_Mapping[str, FitResult]] = ..., sigmoid: _Optional[str] = ..., best_smooth: _Optional[str] = ..., preferred: _Optional[str] = ..., delta_aic: _Optional[float] = ..., delta_bic: _Optional[float] = ..., threshold: _Optional[_Union[ParamEstimate, _Mapping]] = ..., width_decades: _Optional[_Union[ParamEstimate, _Mapping]] = ..., plateau_points: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[Prediction, _Mapping]]] = ..., likelihood: _Optional[str] = ..., dispersion: _Optional[float] = ..., interval_method: _Optional[str] = ..., bootstrap: _Optional[int] = ..., bootstrap_failed: _Optional[int] = ..., seed: _Optional[int] = ..., engine_version: _Optional[str] = ..., threshold_side: _Optional[str] = ..., scale_kind: _Optional[str] = ..., sizes: _Optional[int] = ..., overall_improvement: _Optional[float] = ..., breakthroughness: _Optional[float] = ..., linearity: _Optional[float] = ..., statistics: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class EmergenceSeries(_message.Message):
+    __slots__ = ("name", "scale", "score", "items", "floor", "ceiling", "scale_kind")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    FLOOR_FIELD_NUMBER: _ClassVar[int]
+    CEILING_FIELD_NUMBER: _ClassVar[int]
+    SCALE_KIND_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    scale: _containers.RepeatedScalarFieldContainer[float]
+    score: _containers.RepeatedScalarFieldContainer[float]
+    items: _containers.RepeatedScalarFieldContainer[int]
+    floor: float
+    ceiling: float
+    scale_kind: str
+    def __init__(self, name: _Optional[str] = ..., scale: _Optional[_Iterable[float]] = ..., score: _Optional[_Iterable[float]] = ..., items: _Optional[_Iterable[int]] = ..., floor: _Optional[float] = ..., ceiling: _Optional[float] = ..., scale_kind: _Optional[str] = ...) -> None: ...
+
+class FitEmergenceBatchRequest(_message.Message):
+    __slots__ = ("series", "scale_kind", "bootstrap", "seed")
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    SCALE_KIND_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    series: _containers.RepeatedCompositeFieldContainer[EmergenceSeries]
+    scale_kind: str
+    bootstrap: int
+    seed: int
+    def __init__(self, series: _Optional[_Iterable[_Union[EmergenceSeries, _Mapping]]] = ..., scale_kind: _Optional[str] = ..., bootstrap: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SeriesError(_message.Message):
+    __slots__ = ("field", "message")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    message: str
+    def __init__(self, field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class EmergenceSeriesResult(_message.Message):
+    __slots__ = ("name", "result", "errors")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    result: EmergenceResult
+    errors: _containers.RepeatedCompositeFieldContainer[SeriesError]
+    def __init__(self, name: _Optional[str] = ..., result: _Optional[_Union[EmergenceResult, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[SeriesError, _Mapping]]] = ...) -> None: ...
+
+class EmergenceBatchResult(_message.Message):
+    __slots__ = ("results", "engine_version")
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[EmergenceSeriesResult]
+    engine_version: str
+    def __init__(self, results: _Optional[_Iterable[_Union[EmergenceSeriesResult, _Mapping]]] = ..., engine_version: _Optional[str] = ...) -> None: ...
 
 class AnalyzeMirageRequest(_message.Message):
-    __slots__ = ("scale", "exact_match", "items", "k", "token_accuracy", "token_loss", "edit_distance", "resamples", "seed", "level")
+    __slots__ = ("scale", "exact_match", "items", "k", "token_accuracy", "token_loss", "edit_distance", "resamples", "seed", "level", "partial_credit")
     SCALE_FIELD_NUMBER: _ClassVar[int]
     EXACT_MATCH_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
@@ -312,6 +391,7 @@ class AnalyzeMirageRequest(_message.Message):
     RESAMPLES_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_CREDIT_FIELD_NUMBER: _ClassVar[int]
     scale: _containers.RepeatedScalarFieldContainer[float]
     exact_match: _containers.RepeatedScalarFieldContainer[float]
     items: _containers.RepeatedScalarFieldContainer[int]
@@ -322,7 +402,8 @@ class AnalyzeMirageRequest(_message.Message):
     resamples: int
     seed: int
     level: float
-    def __init__(self, scale: _Optional[_Iterable[float]] = ..., exact_match: _Optional[_Iterable[float]] = ..., items: _Optional[_Iterable[int]] = ..., k: _Optional[int] = ..., token_accuracy: _Optional[_Iterable[float]] = ..., token_loss: _Optional[_Iterable[float]] = ..., edit_distance: _Optional[_Iterable[float]] = ..., resamples: _Optional[int] = ..., seed: _Optional[int] = ..., level: _Optional[float] = ...) -> None: ...
+    partial_credit: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, scale: _Optional[_Iterable[float]] = ..., exact_match: _Optional[_Iterable[float]] = ..., items: _Optional[_Iterable[int]] = ..., k: _Optional[int] = ..., token_accuracy: _Optional[_Iterable[float]] = ..., token_loss: _Optional[_Iterable[float]] = ..., edit_distance: _Optional[_Iterable[float]] = ..., resamples: _Optional[int] = ..., seed: _Optional[int] = ..., level: _Optional[float] = ..., partial_credit: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class MiragePoint(_message.Message):
     __slots__ = ("scale", "token_accuracy", "predicted", "predicted_ci95", "observed", "z")
@@ -341,7 +422,7 @@ class MiragePoint(_message.Message):
     def __init__(self, scale: _Optional[float] = ..., token_accuracy: _Optional[float] = ..., predicted: _Optional[float] = ..., predicted_ci95: _Optional[_Iterable[float]] = ..., observed: _Optional[float] = ..., z: _Optional[float] = ...) -> None: ...
 
 class MirageResult(_message.Message):
-    __slots__ = ("explained", "reason", "k", "law", "points", "statistic", "dof", "p_value", "k_effective", "resamples", "seed", "level", "engine_version")
+    __slots__ = ("explained", "reason", "k", "law", "points", "statistic", "dof", "p_value", "k_effective", "resamples", "seed", "level", "engine_version", "k_effective_ci95", "evidence", "evidence_conversion", "k_statistic", "k_p_value")
     EXPLAINED_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
@@ -355,6 +436,11 @@ class MirageResult(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    K_EFFECTIVE_CI95_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_CONVERSION_FIELD_NUMBER: _ClassVar[int]
+    K_STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    K_P_VALUE_FIELD_NUMBER: _ClassVar[int]
     explained: bool
     reason: str
     k: int
@@ -368,4 +454,9 @@ class MirageResult(_message.Message):
     seed: int
     level: float
     engine_version: str
-    def __init__(self, explained: _Optional[bool] = ..., reason: _Optional[str] = ..., k: _Optional[int] = ..., law: _Optional[_Union[FitResult, _Mapping]] = ..., points: _Optional[_Iterable[_Union[MiragePoint, _Mapping]]] = ..., statistic: _Optional[float] = ..., dof: _Optional[int] = ..., p_value: _Optional[float] = ..., k_effective: _Optional[float] = ..., resamples: _Optional[int] = ..., seed: _Optional[int] = ..., level: _Optional[float] = ..., engine_version: _Optional[str] = ...) -> None: ...
+    k_effective_ci95: _containers.RepeatedScalarFieldContainer[float]
+    evidence: str
+    evidence_conversion: str
+    k_statistic: float
+    k_p_value: float
+    def __init__(self, explained: _Optional[bool] = ..., reason: _Optional[str] = ..., k: _Optional[int] = ..., law: _Optional[_Union[FitResult, _Mapping]] = ..., points: _Optional[_Iterable[_Union[MiragePoint, _Mapping]]] = ..., statistic: _Optional[float] = ..., dof: _Optional[int] = ..., p_value: _Optional[float] = ..., k_effective: _Optional[float] = ..., resamples: _Optional[int] = ..., seed: _Optional[int] = ..., level: _Optional[float] = ..., engine_version: _Optional[str] = ..., k_effective_ci95: _Optional[_Iterable[float]] = ..., evidence: _Optional[str] = ..., evidence_conversion: _Optional[str] = ..., k_statistic: _Optional[float] = ..., k_p_value: _Optional[float] = ...) -> None: ...

@@ -60,6 +60,11 @@ class FittingStub:
                 request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitEmergenceRequest.SerializeToString,
                 response_deserializer=zuhur_dot_v1_dot_fitting__pb2.EmergenceResult.FromString,
                 _registered_method=True)
+        self.FitEmergenceBatch = channel.unary_unary(
+                '/zuhur.v1.Fitting/FitEmergenceBatch',
+                request_serializer=zuhur_dot_v1_dot_fitting__pb2.FitEmergenceBatchRequest.SerializeToString,
+                response_deserializer=zuhur_dot_v1_dot_fitting__pb2.EmergenceBatchResult.FromString,
+                _registered_method=True)
         self.AnalyzeMirage = channel.unary_unary(
                 '/zuhur.v1.Fitting/AnalyzeMirage',
                 request_serializer=zuhur_dot_v1_dot_fitting__pb2.AnalyzeMirageRequest.SerializeToString,
@@ -110,6 +115,13 @@ class FittingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FitEmergenceBatch(self, request, context):
+        """A whole table of series in one call: one result per series, a bad series answered in place.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AnalyzeMirage(self, request, context):
         """Is an exact-match jump explained by a smooth per-token trend pushed through p^k?
         """
@@ -151,6 +163,11 @@ def add_FittingServicer_to_server(servicer, server):
                     servicer.FitEmergence,
                     request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitEmergenceRequest.FromString,
                     response_serializer=zuhur_dot_v1_dot_fitting__pb2.EmergenceResult.SerializeToString,
+            ),
+            'FitEmergenceBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.FitEmergenceBatch,
+                    request_deserializer=zuhur_dot_v1_dot_fitting__pb2.FitEmergenceBatchRequest.FromString,
+                    response_serializer=zuhur_dot_v1_dot_fitting__pb2.EmergenceBatchResult.SerializeToString,
             ),
             'AnalyzeMirage': grpc.unary_unary_rpc_method_handler(
                     servicer.AnalyzeMirage,
@@ -298,6 +315,33 @@ class Fitting:
             '/zuhur.v1.Fitting/FitEmergence',
             zuhur_dot_v1_dot_fitting__pb2.FitEmergenceRequest.SerializeToString,
             zuhur_dot_v1_dot_fitting__pb2.EmergenceResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FitEmergenceBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zuhur.v1.Fitting/FitEmergenceBatch',
+            zuhur_dot_v1_dot_fitting__pb2.FitEmergenceBatchRequest.SerializeToString,
+            zuhur_dot_v1_dot_fitting__pb2.EmergenceBatchResult.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ import pytest
 from scipy import special
 
 from services.common.errors import InvalidArgument
-from services.fitting.mirage import analyze_mirage
+from services.fitting.mirage import analyze_mirage, k_effective
 from services.simulation.abilities import DEFAULT_LOSS_LAW, simulate_abilities
 
 SIZES = np.geomspace(1e7, 1e12, 11)
@@ -83,6 +83,46 @@ def test_evidence_forms_are_equivalent() -> None:
     for pt in a.points:  # predicted exact match is p̂^k inside its band
         assert pt.predicted_ci95[0] <= pt.predicted <= pt.predicted_ci95[1]
         assert 0.0 <= pt.predicted <= 1.0 and math.isfinite(pt.z)
+
+
+@pytest.mark.parametrize("k", [2, 5, 10, 20])
+def test_k_effective_recovers_k_inside_its_profile_interval(k: int) -> None:
+    # p^k exact match over 1000 items at 9 sizes; the token-level loss is the true law
+    sizes = np.geomspace(1e8, 1e12, 9)
+    loss = 3.0 * (4.6e7 / sizes) ** 0.46
+    items = np.full(sizes.size, 1000.0)
+    rng = np.random.default_rng(k)
+    covered = 0
+    for _ in range(40):
+        y = rng.binomial(1000, np.exp(-k * loss)) / 1000
+        k_eff, (lo, hi), _ = k_effective(y, loss, items)
+        assert lo < k_eff < hi and hi / lo < 1.5
+        covered += lo <= k <= hi
+    assert covered >= 34  # nominal 95% of 40; measured 93-97% over 100 draws
+
+
+def test_k_effective_does_not_stall_where_predictions_clip() -> None:
+    # long answers: exact match near zero except at the largest sizes, where a local search
+    # from k' ~ 1 sees every prediction clipped at first (the old search returned 21.195)
+    sizes = np.geomspace(1e8, 1e12, 7)
+    loss = 3.0 * (4.6e7 / sizes) ** 0.46
+    y = np.round(np.exp(-40 * loss), 3)
+    k_eff, (lo, hi), _ = k_effective(y, loss, np.full(7, 1000.0))
+    assert lo <= 40 <= hi and k_eff == pytest.approx(40, rel=0.1)
+    m = analyze_mirage(sizes, y, k=40, items=1000, token_loss=loss, resamples=200, seed=1)
+    assert m.explained and m.k_statistic < 3.84 and m.evidence == "token_loss"
+    assert m.evidence_conversion == "p = exp(-token_loss)" and "k = 40" in m.reason
+
+
+def test_partial_credit_is_taken_as_per_token_accuracy() -> None:
+    curves = _sim(6, 1, seed=5)
+    em, tok = curves["exact_match"].scores[0], curves["token_accuracy"].scores[0]
+    kw = {"k": 6, "items": ITEMS, "resamples": 50, "seed": 3}
+    a = analyze_mirage(SIZES, em, token_accuracy=tok, **kw)
+    b = analyze_mirage(SIZES, em, partial_credit=tok, **kw)
+    assert b.evidence == "partial_credit" and b.evidence_conversion == "p = partial_credit"
+    assert a.p_value == b.p_value and a.k_effective == b.k_effective
+    assert a.k_effective_ci95[0] <= 6 <= a.k_effective_ci95[1]
 
 
 def test_seeded_monte_carlo_is_reproducible() -> None:
