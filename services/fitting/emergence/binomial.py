@@ -28,15 +28,6 @@ def agresti_coull(y: np.ndarray, items: np.ndarray) -> np.ndarray:
     return (y * items + 2.0) / (items + 4.0)
 
 
-def binomial_log_likelihood(y: np.ndarray, fitted: np.ndarray, items: np.ndarray) -> float:
-    """Σ M·(y·ln f̃ + (1-y)·ln(1-f̃)), f̃ = fitted clipped by half an item.
-
-    The combinatorial constant is dropped (the same for every model of the same data).
-    """
-    f = half_item_clip(fitted, items)
-    return float(np.sum(items * (special.xlogy(y, f) + special.xlogy(1.0 - y, 1.0 - f))))
-
-
 def binomial_deviance(y: np.ndarray, fitted: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Deviance 2·Σ M·(y ln(y/f̃) + (1-y) ln((1-y)/(1-f̃))) along the last axis (>= 0)."""
     f = half_item_clip(fitted, items)

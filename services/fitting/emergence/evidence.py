@@ -99,7 +99,6 @@ class Evidence:
     drop: float  # largest fall after the best score
     drop_z: float
     early_rise_z: float  # best score against the smallest size (0 when that is the best)
-    best_scale_index: int  # sorted index of the best size
 
 
 def _p_two_sided(stat: float, dof: float) -> float:
@@ -283,5 +282,4 @@ def gather(s: Series, fits: dict[str, LawFit], th: Thresholds = DEFAULT_THRESHOL
         sigmoid=sig, sigmoid_rises=sig_rises, sigmoid_p=sig_p, sigmoid_width=sig_w,
         delta_aic=delta,
         drop=drop, drop_z=drop_z, early_rise_z=early_rise_z,
-        best_scale_index=int(np.flatnonzero(s.x == ux[best])[0]),
     )  # fmt: skip

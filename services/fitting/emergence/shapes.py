@@ -43,9 +43,3 @@ def width_decades(shape: str, sharpness: float) -> float:
     """10%→90% width of a sigmoid's rise in decades: (z(0.9) - z(0.1))/s."""
     sh = SHAPES[shape]
     return (sh.z_at(0.9) - sh.z_at(0.1)) / sharpness if sharpness > 0 else math.inf
-
-
-def sharpness_for_width(shape: str, width: float) -> float:
-    """The sharpness s whose 10%→90% rise spans ``width`` decades."""
-    sh = SHAPES[shape]
-    return (sh.z_at(0.9) - sh.z_at(0.1)) / width

@@ -28,7 +28,6 @@ bootstrap=0, seed=None, holdout_largest=0, limits=DEFAULT_LIMITS, budget=None) -
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -244,10 +243,3 @@ def fit_power_law(
         holdout_largest=holdout_largest,
         budget=budget,
     )
-
-
-def power_law_values(result: FitResult, x: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Evaluate a fitted power law at ``x`` (convenience for callers and tests)."""
-    p = result.params
-    theta = [p["A"].value, p["alpha"].value] + ([p["E"].value] if "E" in p else [])
-    return power_law(np.asarray(theta), np.asarray(x, dtype=np.float64))
