@@ -1,7 +1,8 @@
 """Direct sampling of one realization per replicate, streamed into a union–find.
 
 Every batch kernel takes ``states`` (uint64[R, 4], one xoshiro256** stream per
-replicate, advanced in place) and returns ``int64[R, 4]`` rows
+replicate, advanced in place) and a ``meter`` (kernels.meter: it stops early, rows
+unusable, once the meter's cancel flag is set) and returns ``int64[R, 4]`` rows
 ``(edges, largest, second_largest, components)``. Edge lists are never stored (the
 configuration model keeps its stub array; the threaded G(n, p) schedule keeps a few
 1/GNP_PARTS parts): each edge is merged into the forest as it is drawn, so memory is the
@@ -15,10 +16,13 @@ import math
 import numpy as np
 from numba import njit
 
+from services.common.control import STEPS
+from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_double
 from services.simulation.kernels.unionfind import find, new_forest, summarize, union_roots
 
 STATS_COLUMNS = ("edges", "largest", "second_largest", "components")
+CHECK_EVERY = (1 << 16) - 1  # poll the meter once per 65536 edges (~1 ms)
 
 
 @njit(cache=True, nogil=True)
@@ -182,18 +186,25 @@ the same however the parts are scheduled; 16 lets the threaded schedule pipeline
 
 
 @njit(cache=True, nogil=True)
-def gnp_batch(n: int, p: float, states: np.ndarray) -> np.ndarray:
+def gnp_batch(n: int, p: float, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """One G(n, p) realization per replicate from its sub-streams ``states[r]``
     (uint64[R, parts, 4]), part k covering pairs part_bounds(n, parts)[k..k+1]; all parts
-    go into one forest (the serial schedule). O(R·(n + m)) time, O(n) memory."""
+    go into one forest (the serial schedule). O(R·(n + m)) time, O(n) memory. Polls the
+    ``meter`` (kernels.meter) between parts."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
-    bounds = part_bounds(n, states.shape[1])
+    parts = states.shape[1]
+    bounds = part_bounds(n, parts)
     for r in range(states.shape[0]):
+        if start_replicate(meter, parts):
+            return out
         ptr = new_forest(n)
         edges = 0
-        for k in range(states.shape[1]):
+        for k in range(parts):
             edges += gnp_range_into_forest(ptr, p, bounds[k], bounds[k + 1], states[r, k])
+            if at_step(meter, k + 1):
+                return out  # cancelled: the caller discards the rows
         _store(out, r, edges, ptr)
+        end_replicate(meter, r)
     return out
 
 
@@ -268,13 +279,16 @@ def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
-def gnm_batch(n: int, m: int, states: np.ndarray) -> np.ndarray:
-    """One uniform G(n, m) realization per row of ``states``."""
+def gnm_batch(n: int, m: int, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    """One uniform G(n, m) realization per row of ``states``; polls ``meter`` per replicate."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     for r in range(states.shape[0]):
+        if start_replicate(meter, 1):
+            return out
         ptr = new_forest(n)
         gnm_into_forest(ptr, m, states[r])
         _store(out, r, m, ptr)
+        end_replicate(meter, r)
     return out
 
 
@@ -329,21 +343,28 @@ def stub_edge(stubs: np.ndarray, e: int, s: np.ndarray) -> tuple[int, int]:
 
 @njit(cache=True, nogil=True)
 def configuration_batch(
-    n: int, ks: np.ndarray, cdf: np.ndarray, phi: float, states: np.ndarray
+    n: int, ks: np.ndarray, cdf: np.ndarray, phi: float, states: np.ndarray, meter: np.ndarray
 ) -> np.ndarray:
     """Configuration model with iid degrees from (ks, cdf), each edge kept with prob phi."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     for r in range(states.shape[0]):
         s = states[r]
+        if start_replicate(meter, 1):
+            return out
         stubs = configuration_stubs(n, ks, cdf, s)
         ptr = new_forest(n)
         edges = 0
-        for e in range(stubs.shape[0] // 2):
+        pairs = stubs.shape[0] // 2
+        meter[STEPS] = pairs
+        for e in range(pairs):
+            if (e & CHECK_EVERY) == 0 and at_step(meter, e):
+                return out  # cancelled: the caller discards the rows
             a, b = stub_edge(stubs, e, s)
             if phi >= 1.0 or next_double(s) < phi:
                 link(ptr, a, b)
                 edges += 1
         _store(out, r, edges, ptr)
+        end_replicate(meter, r)
     return out
 
 
@@ -361,12 +382,14 @@ def lattice_neighbour(L: int, bond: int) -> tuple[int, int]:
 
 
 @njit(cache=True, nogil=True)
-def lattice_bond_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
+def lattice_bond_batch(L: int, p: float, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """Bond percolation on the L×L torus (2L² bonds, each open with prob p), by skipping."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     bonds = 2 * L * L
     for r in range(states.shape[0]):
         s = states[r]
+        if start_replicate(meter, bonds):
+            return out
         ptr = new_forest(L * L)
         edges = 0
         if p > 0.0:
@@ -376,13 +399,16 @@ def lattice_bond_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
                 a, c = lattice_neighbour(L, b)
                 link(ptr, a, c)
                 edges += 1
+                if (edges & CHECK_EVERY) == 0 and at_step(meter, b):
+                    return out  # cancelled: the caller discards the rows
                 b += 1 + int(min(geometric_skip(inv, s), float(bonds)))
         _store(out, r, edges, ptr)
+        end_replicate(meter, r)
     return out
 
 
 @njit(cache=True, nogil=True)
-def lattice_site_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
+def lattice_site_batch(L: int, p: float, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """Site percolation on the L×L torus: sites open with prob p; clusters of open sites.
 
     ``edges`` counts bonds between open neighbours; components count open clusters only.
@@ -391,6 +417,8 @@ def lattice_site_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
     N = L * L
     for r in range(states.shape[0]):
         s = states[r]
+        if start_replicate(meter, 1):
+            return out
         open_ = np.zeros(N, dtype=np.bool_)
         if p > 0.0:
             inv = inverse_log_q(p)
@@ -421,4 +449,5 @@ def lattice_site_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
         out[r, 1] = largest
         out[r, 2] = second
         out[r, 3] = components
+        end_replicate(meter, r)
     return out

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from services.simulation.kernels.direct import configuration_stubs, gnp_edges, lazy_swap, stub_edge
+from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_pair_below
 from services.simulation.kernels.unionfind import find, new_forest, union_roots
 
@@ -547,7 +548,7 @@ def _random_index(bound: int, s: np.ndarray) -> np.int64 | int:
 
 
 @njit(cache=True, nogil=True)
-def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray) -> np.ndarray:
+def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """G(n, p) at each mean degree cs[j] (p = c/(n-1)), exactly, with no edge storage.
 
     Poissonization: after K ~ Poisson(λ) draws of ordered pairs (u, v) uniform on [0, n)²,
@@ -559,12 +560,18 @@ def er_sweep_batch(n: int, cs: np.ndarray, states: np.ndarray) -> np.ndarray:
     8 bytes a node; n <= 2^32.
     """
     lo, hi, off, W = er_weights(n, cs)
-    return er_sweep_weighted(n, lo, hi, off, W, states)
+    return er_sweep_weighted(n, lo, hi, off, W, states, meter)
 
 
 @njit(cache=True, nogil=True)
 def er_sweep_weighted(
-    n: int, lo: np.ndarray, hi: np.ndarray, off: np.ndarray, W: np.ndarray, states: np.ndarray
+    n: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    off: np.ndarray,
+    W: np.ndarray,
+    states: np.ndarray,
+    meter: np.ndarray,
 ) -> np.ndarray:
     """``er_sweep_batch`` over precomputed windows (lo, hi, off, W) from ``er_weights``.
 
@@ -585,7 +592,9 @@ def er_sweep_weighted(
         chi = susceptibility(largest, sumsq, n)
         acc, buf, cur = open_tally(P)
         tally(buf, cur, largest, second, chi, clusters, 0.0)
-        for _ in range(stop):
+        if start_replicate(meter, stop):
+            return out
+        for k in range(stop):
             u, v = next_pair_below(s, n)
             if u != v:
                 ab, largest, second = link_sizes(ptr, cnt, u, v, largest, second)
@@ -596,7 +605,10 @@ def er_sweep_weighted(
             tally(buf, cur, largest, second, chi, clusters, 0.0)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, k + 1):
+                    return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
@@ -617,7 +629,7 @@ def _pass_link(
 
 
 @njit(cache=True, nogil=True)
-def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
+def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """Uniform G(n, m) at each edge count ms[j] (microcanonical: no convolution).
 
     The substrate is a G(n, p') with at least max(ms) edges (redrawn until it has), whose
@@ -640,6 +652,8 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
         cnt, obs = new_stats(n, n)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
+        if start_replicate(meter, m_max):
+            return out
         for m in range(1, m_max + 1):
             k = m - 1 + _random_index(M - m + 1, s)
             a = edges[k, 0]
@@ -649,13 +663,16 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
             _pass_link(ptr, cnt, obs, a, b, m, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
 @njit(cache=True, nogil=True)
 def configuration_sweep_batch(
-    n: int, ks: np.ndarray, cdf: np.ndarray, phis: np.ndarray, states: np.ndarray
+    n: int, ks: np.ndarray, cdf: np.ndarray, phis: np.ndarray, states: np.ndarray, meter: np.ndarray
 ) -> np.ndarray:
     """Bond percolation with occupation phis[j] on a configuration-model multigraph (iid
     degrees from (ks, cdf)); edges are matched lazily in a uniform order. O(n + M).
@@ -670,12 +687,18 @@ def configuration_sweep_batch(
         cnt, obs = new_stats(n, n)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
-        for m in range(1, (hi.max() if P > 0 else 0) + 1):
+        stop = hi.max() if P > 0 else 0
+        if start_replicate(meter, stop):
+            return out
+        for m in range(1, stop + 1):
             a, b = stub_edge(stubs, m - 1, s)
             _pass_link(ptr, cnt, obs, a, b, m, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
@@ -694,7 +717,9 @@ def _torus_step(L: int, i: int, direction: int) -> tuple[int, int, int]:
 
 
 @njit(cache=True, nogil=True)
-def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.ndarray:
+def lattice_bond_sweep_batch(
+    L: int, ps: np.ndarray, states: np.ndarray, meter: np.ndarray
+) -> np.ndarray:
     """Bond percolation on the L×L torus at each ps[j], with wrapping detection.
 
     Bond b < N joins site b to its right neighbour, bond N + i site i to the one below.
@@ -713,7 +738,10 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         cnt, obs = new_stats(N, N)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
-        for m in range(1, (hi.max() if P > 0 else 0) + 1):
+        stop = hi.max() if P > 0 else 0
+        if start_replicate(meter, stop):
+            return out
+        for m in range(1, stop + 1):
             lazy_swap(bonds, m - 1, s)
             b = bonds[m - 1]
             a = b % N
@@ -722,12 +750,17 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
             tally_obs(m, obs, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(N, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
 @njit(cache=True, nogil=True)
-def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.ndarray:
+def lattice_site_sweep_batch(
+    L: int, ps: np.ndarray, states: np.ndarray, meter: np.ndarray
+) -> np.ndarray:
     """Site percolation on the L×L torus at each ps[j], with wrapping detection.
 
     Clusters, S and the susceptibility count occupied sites only (S = largest / L²).
@@ -747,7 +780,10 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         cnt, obs = new_stats(N, 0)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
-        for m in range(1, (hi.max() if P > 0 else 0) + 1):
+        stop = hi.max() if P > 0 else 0
+        if start_replicate(meter, stop):
+            return out
+        for m in range(1, stop + 1):
             lazy_swap(sites, m - 1, s)
             i = sites[m - 1]
             occupied[i] = True
@@ -759,5 +795,8 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
             tally_obs(m, obs, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(N, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
