@@ -57,12 +57,12 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
     task = asyncio.ensure_future(work)
     gone = asyncio.ensure_future(until_disconnected(request))
     try:
-        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finished, _ = await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         gone.cancel()
         if not task.done():
-            task.cancel()
-    if task.cancelled():
+            task.cancel()  # takes effect at the task's next step; nobody waits for it
+    if task not in finished:
         raise ClientDisconnected
     return task.result()
 

@@ -126,18 +126,31 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
     ) -> AsyncIterator[simulation_pb2.SweepEvent]:
         """Split replicates into contiguous batches run by the replicas behind
         ``fanout_target`` (a busy or unreachable replica's batch runs here), then merge
-        them in replicate order: the same bytes as a one-replica run."""
+        them in replicate order: the same bytes as a one-replica run. Progress counts
+        finished batches; if the client leaves, every batch call is cancelled."""
         plan = plan_sweep(**args, limits=self.limits)  # validate before fanning out
         yield progress_event(0, plan.replicates)
         seeded = simulation_pb2.SweepRequest()
         seeded.CopyFrom(request)
         seeded.seed = plan.seed
         pieces = contiguous_batches(0, plan.replicates, self.settings.fanout_batches)
-        calls = [self._batch(seeded, args, first, count) for first, count in pieces]
+        calls = {
+            asyncio.ensure_future(self._batch(seeded, args, first, count))
+            for first, count in pieces
+        }
         batches: list[SweepBatch] = []
-        for finished in asyncio.as_completed(calls):
-            batches.append(await finished)
-            yield progress_event(sum(b.count for b in batches), plan.replicates)
+        try:
+            pending = set(calls)
+            while pending:  # progress as batches land, and at least every interval
+                finished, pending = await asyncio.wait(
+                    pending, timeout=PROGRESS_INTERVAL, return_when=asyncio.FIRST_COMPLETED
+                )
+                batches.extend(f.result() for f in finished)
+                yield progress_event(sum(b.count for b in batches), plan.replicates)
+        finally:  # the client left or a batch failed: stop the others (here and on peers)
+            for call in calls:
+                call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
         result = summarize(merge_batches(batches))
         yield simulation_pb2.SweepEvent(curve=sweep_curve(result))
 

@@ -55,6 +55,7 @@ def test_hanging_up_a_json_sweep_stops_the_work_within_a_second(stack: Stack) ->
     print(f"\nJSON disconnect -> in-flight 0: {latency:.3f} s (polled {waited:.3f} s)")
     assert latency < CANCEL_BOUND
     assert _cancelled_sweeps(stack) == before + 1  # it was running, and was cancelled
+    assert "Traceback" not in stack.log("gateway") + stack.log("simulation")
 
 
 def test_ndjson_answers_at_once_reports_progress_and_stops_on_hang_up(stack: Stack) -> None:
@@ -85,6 +86,7 @@ def test_ndjson_answers_at_once_reports_progress_and_stops_on_hang_up(stack: Sta
     assert max(gaps) < GAP_BOUND
     assert fractions == sorted(fractions) and fractions[-1] > 0.0  # moves within replicates
     assert cancel_latency < CANCEL_BOUND
+    assert "Traceback" not in stack.log("gateway") + stack.log("simulation")
 
 
 def test_no_cache_recomputes_and_still_stores(stack: Stack) -> None:

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from services.common.control import STEPS
+from services.common.control import CANCEL, METER_SIZE, STEPS
 from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_double
 from services.simulation.kernels.unionfind import find, new_forest, summarize, union_roots
@@ -118,10 +118,13 @@ def gnp_into_forest(ptr: np.ndarray, p: float, s: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def gnp_range_edges(n: int, p: float, lo: int, hi: int, s: np.ndarray) -> np.ndarray:
+def gnp_range_edges(
+    n: int, p: float, lo: int, hi: int, s: np.ndarray, meter: np.ndarray
+) -> np.ndarray:
     """The edge list (int32[m, 2], rows (v, w), w < v, in walk order) that
     ``gnp_range_into_forest`` links from the same stream state; O(m) memory (sized for the
-    mean plus 8 standard deviations, doubled in the rare case that is not enough)."""
+    mean plus 8 standard deviations, doubled in the rare case that is not enough). Stops
+    early (a partial list) once ``meter``'s cancel flag is set (polled every 65536 edges)."""
     mean = p * float(hi - lo)
     cap = int(min(mean + 8.0 * math.sqrt(mean) + 1024.0, float(max(hi - lo, 1))))
     out = np.empty((cap, 2), dtype=np.int32)
@@ -140,14 +143,17 @@ def gnp_range_edges(n: int, p: float, lo: int, hi: int, s: np.ndarray) -> np.nda
             out[m, 0] = v
             out[m, 1] = w
             m += 1
+            if (m & CHECK_EVERY) == 0 and meter[CANCEL] != 0:
+                break  # cancelled: the caller discards the list
             v, w = next_pair(v, w, n, inv, s)
     return out[:m]
 
 
 @njit(cache=True, nogil=True)
-def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
-    """The edge list of the G(n, p) that ``gnp_into_forest`` draws from the same stream."""
-    return gnp_range_edges(n, p, 0, n * (n - 1) // 2 if n >= 2 else 0, s)
+def gnp_edges(n: int, p: float, s: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    """The edge list of the G(n, p) that ``gnp_into_forest`` draws from the same stream
+    (partial once ``meter`` is cancelled)."""
+    return gnp_range_edges(n, p, 0, n * (n - 1) // 2 if n >= 2 else 0, s, meter)
 
 
 @njit(cache=True, nogil=True)
@@ -155,8 +161,10 @@ def gnp_split_edges(n: int, p: float, parts: np.ndarray) -> np.ndarray:
     """The edge list of the G(n, p) that ``gnp_batch`` draws from one replicate's
     sub-streams ``parts`` (uint64[GNP_PARTS, 4]): the parts' lists, concatenated."""
     bounds = part_bounds(n, parts.shape[0])
+    unwatched = np.zeros(METER_SIZE, dtype=np.int64)
     lists = [
-        gnp_range_edges(n, p, bounds[k], bounds[k + 1], parts[k]) for k in range(parts.shape[0])
+        gnp_range_edges(n, p, bounds[k], bounds[k + 1], parts[k], unwatched)
+        for k in range(parts.shape[0])
     ]
     total = 0
     for e in lists:
@@ -223,7 +231,9 @@ def gnp_part_edges(n: int, p: float, part: int, parts: int, s: np.ndarray) -> np
     """Edge list (int32[m_part, 2]) of part ``part`` of ``parts`` of G(n, p), drawn without
     touching a forest, so it runs beside the thread that links. O(m_part) time and memory."""
     bounds = part_bounds(n, parts)
-    return gnp_range_edges(n, p, bounds[part], bounds[part + 1], s)
+    return gnp_range_edges(
+        n, p, bounds[part], bounds[part + 1], s, np.zeros(METER_SIZE, dtype=np.int64)
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -243,13 +253,14 @@ def stats_row(ptr: np.ndarray, edges: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
+def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray, meter: np.ndarray) -> None:
     """Draw a uniform graph with exactly m distinct edges; O(n + m) time, no edge storage.
 
     A G(n, p') walk with p' a little above m/N gives a uniform random superset of M' >= m
     pairs (retried if M' < m); a second walk replays the same stream and keeps each pair
     with probability (m - kept)/(M' - seen) (Knuth's selection sampling), which picks a
-    uniform m-subset of a uniform superset: a uniform m-subset of all pairs.
+    uniform m-subset of a uniform superset: a uniform m-subset of all pairs. Returns early
+    (a partial forest) once ``meter``'s cancel flag is set (polled every 65536 pairs).
     """
     n = ptr.shape[0]
     pairs = float(n) * float(n - 1) / 2.0
@@ -263,6 +274,8 @@ def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
         v, w = next_pair(1, -1, n, inv, s)
         while v < n:
             total += 1
+            if (total & CHECK_EVERY) == 0 and meter[CANCEL] != 0:
+                return  # cancelled: the caller discards the forest
             v, w = next_pair(v, w, n, inv, s)
         if total >= m:
             break
@@ -275,18 +288,23 @@ def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
             link(ptr, v, w)
             kept += 1
         seen += 1
+        if (seen & CHECK_EVERY) == 0 and meter[CANCEL] != 0:
+            return  # cancelled: the caller discards the forest
         v, w = next_pair(v, w, n, inv, start)
 
 
 @njit(cache=True, nogil=True)
 def gnm_batch(n: int, m: int, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
-    """One uniform G(n, m) realization per row of ``states``; polls ``meter`` per replicate."""
+    """One uniform G(n, m) realization per row of ``states``; polls ``meter`` per replicate
+    and every 65536 pairs walked."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     for r in range(states.shape[0]):
         if start_replicate(meter, 1):
             return out
         ptr = new_forest(n)
-        gnm_into_forest(ptr, m, states[r])
+        gnm_into_forest(ptr, m, states[r], meter)
+        if meter[CANCEL] != 0:
+            return out  # cancelled: the forest is partial
         _store(out, r, m, ptr)
         end_replicate(meter, r)
     return out

@@ -31,6 +31,7 @@ import math
 import numpy as np
 from numba import njit
 
+from services.common.control import CANCEL
 from services.simulation.kernels.direct import configuration_stubs, gnp_edges, lazy_swap, stub_edge
 from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_pair_below
@@ -644,9 +645,11 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray, meter: np.ndarra
     lo, hi, off, W = delta_weights(ms)
     for r in range(states.shape[0]):
         s = states[r]
-        edges = gnp_edges(n, p, s)
+        edges = gnp_edges(n, p, s, meter)
         while edges.shape[0] < m_max:
-            edges = gnp_edges(n, p, s)
+            if meter[CANCEL] != 0:
+                return out  # cancelled while drawing the substrate
+            edges = gnp_edges(n, p, s, meter)
         M = edges.shape[0]
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)

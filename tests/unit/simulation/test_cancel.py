@@ -21,6 +21,7 @@ from services.simulation.graphs import sample_graph
 from services.simulation.kernels import direct
 from services.simulation.kernels import newman_ziff as nz
 from services.simulation.kernels.rng import stream_states, substream_states
+from services.simulation.models import DegreeDistribution
 from services.simulation.sweeps import Grid, sweep
 
 BIG_N = 2_000_000  # one ER pass to c = 4 takes ~1 s here: long enough to cancel midway
@@ -67,6 +68,25 @@ def test_a_running_sweep_kernel_stops_soon_after_the_flag_is_set() -> None:
     assert meter[DONE] == 0 and 0 < meter[STEP] < meter[STEPS]  # stopped partway
 
 
+@pytest.mark.parametrize("kernel", ["sample", "sweep"])
+def test_gnm_kernels_stop_while_drawing_their_edges(kernel: str) -> None:
+    """G(n, m) draws all its pairs before the first occupation: that walk polls the flag."""
+    n, m, meter = 4_000_000, 8_000_000, new_meter()
+    states = stream_states(3, 0, 1)
+    if kernel == "sample":
+        thread, box = _run_in_thread(direct.gnm_batch, n, m, states, meter)
+    else:
+        ms = np.array([m], dtype=np.int64)
+        thread, box = _run_in_thread(nz.gnm_sweep_batch, n, ms, states, meter)
+    time.sleep(0.05)
+    cancelled_at = time.perf_counter()
+    meter[CANCEL] = 1
+    thread.join(10.0)
+    assert not thread.is_alive() and "error" not in box
+    assert float(box["ended"]) - cancelled_at < 0.2  # type: ignore[arg-type]
+    assert meter[DONE] == 0 and meter[STEP] == 0  # stopped before its first occupation
+
+
 def test_a_cancelled_sweep_raises_cancelled_well_before_it_would_end() -> None:
     control = RunControl()
     thread, box = _run_in_thread(
@@ -92,8 +112,6 @@ def test_a_cancelled_sweep_raises_cancelled_well_before_it_would_end() -> None:
 )
 def test_a_cancelled_sample_stops_early(model: str, kwargs: dict[str, object]) -> None:
     if model == "configuration":
-        from services.simulation.models import DegreeDistribution
-
         kwargs = {**kwargs, "degrees": DegreeDistribution(kind="poisson", mean=3.0)}
     control = RunControl()
     with ThreadPoolExecutor(2) as pool:
@@ -121,8 +139,6 @@ def test_watched_runs_give_the_bytes_of_unwatched_ones(model: str) -> None:
     if model == "square_lattice_bond":
         kwargs: dict[str, object] = {"L": 64, "grid": Grid(0.3, 0.7, 9)}
     elif model == "configuration":
-        from services.simulation.models import DegreeDistribution
-
         degrees = DegreeDistribution(kind="poisson", mean=3.0)
         kwargs = {"n": 20_000, "degrees": degrees, "grid": Grid(0.1, 1.0, 9)}
     else:
