@@ -3,15 +3,20 @@
 Routes only name the service method and pass the validated body; this module decides
 HIT / MISS / BYPASS, calls the service with a deadline, stores seeded results, and for
 server-streaming methods either drains the stream (JSON) or relays it (NDJSON).
+
+``Cache-Control: no-cache`` on a request (``no_cache``) skips the lookup but still stores
+the result (``X-Cache: BYPASS``). A client that hangs up cancels the upstream call, so
+the service stops computing and frees its slot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from fastapi import Request
@@ -20,10 +25,46 @@ from google.protobuf.message import Message
 
 from gateway.core.cache import CacheStatus, ResultCache, cache_key
 from gateway.core.clients import SIMULATION, Upstreams
+from gateway.core.errors import grpc_problem_body
 from gateway.core.metrics import CACHE_LOOKUPS, UPSTREAM_DURATION, UPSTREAM_ERRORS
 from gateway.core.protojson import from_json, to_json
 
 NDJSON = "application/x-ndjson"
+T = TypeVar("T")
+
+
+def no_cache(headers: Mapping[str, str]) -> bool:
+    """Whether the request's ``Cache-Control`` asks for a fresh result (``no-cache``): the
+    cache lookup is skipped, the result is still stored, the response says BYPASS."""
+    directives = headers.get("cache-control", "").lower().split(",")
+    return any(d.strip().split("=")[0] == "no-cache" for d in directives)
+
+
+class ClientDisconnected(Exception):
+    """The HTTP client hung up before its response was ready."""
+
+
+async def until_disconnected(request: Request) -> None:
+    """Return once the client has hung up (the body is already read, so ``receive`` only
+    reports the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
+    """Await ``work``; if the client hangs up first, cancel it (and the gRPC call it is
+    waiting on, so the service stops) and raise ``ClientDisconnected``."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(until_disconnected(request))
+    try:
+        finished, _ = await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not task.done():
+            task.cancel()  # takes effect at the task's next step; nobody waits for it
+    if task not in finished:
+        raise ClientDisconnected
+    return task.result()
 
 
 @dataclass(frozen=True)
@@ -116,9 +157,10 @@ def final_event(call: Call, field: str) -> Call:
 
 
 async def cached_json(
-    ctx: Context, call: Call, message: Message
+    ctx: Context, call: Call, message: Message, fresh: bool = False
 ) -> tuple[dict[str, Any], CacheStatus]:
-    """The response JSON of ``message`` and whether it came from the cache."""
+    """The response JSON of ``message`` and whether it came from the cache; ``fresh``
+    (``no_cache``) computes it without a lookup and stores it (BYPASS)."""
     found = await lookup_key(ctx, call, message)
     if found is None:
         CACHE_LOOKUPS.labels("bypass").inc()
@@ -126,8 +168,8 @@ async def cached_json(
     key, version = found
     cache = ctx.cache
     token = None
-    hit = await cache.get(key)
-    if hit is None and cache.available:
+    hit = None if fresh else await cache.get(key)
+    if hit is None and cache.available and not fresh:
         token = await cache.acquire(key, ttl_seconds=call.deadline)
         if token is None and cache.available:  # an identical request is computing it
             hit = await cache.wait_for(key, ctx.single_flight_wait)
@@ -138,7 +180,7 @@ async def cached_json(
         result = to_json(await invoke(call, message))
         status: CacheStatus = "BYPASS"
         if result.get("engine_version", version) == version and await cache.set(key, result):
-            status = "MISS"
+            status = "BYPASS" if fresh else "MISS"
         else:
             ctx.upstreams.engine_versions.pop(call.service, None)  # re-ask on the next request
     finally:
@@ -165,7 +207,11 @@ async def respond(
     call = ctx.call(service, method)
     if stream_field is not None:
         call = final_event(call, stream_field)
-    result, status = await cached_json(ctx, call, message)
+    work = cached_json(ctx, call, message, fresh=no_cache(request.headers))
+    try:
+        result, status = await unless_disconnected(request, work)
+    except ClientDisconnected:  # nobody reads this; the upstream call was cancelled
+        return JSONResponse(None, status_code=499)
     return JSONResponse(result, headers={"X-Cache": status})
 
 
@@ -173,43 +219,54 @@ async def stream_ndjson(
     request: Request, body: Any, message_type: type[Message], service: str, method: str, field: str
 ) -> Response:
     """NDJSON: one line per event, the result last. Validation, the cache lookup and the
-    first upstream event all happen before the first byte, so their errors keep their status.
+    first upstream event (the service sends progress at once) all happen before the first
+    byte, so their errors keep their status; a later failure is the last line, as
+    ``{"error": problem}`` with the status the JSON route would have given. A client that
+    hangs up cancels the upstream stream.
     """
     ctx = context(request)
     message = from_json(body.model_dump(), message_type)
     call = ctx.call(service, method)
+    fresh = no_cache(request.headers)
     found = await lookup_key(ctx, call, message)
     key = found[0] if found else None
-    if key is not None and (hit := await ctx.cache.get(key)) is not None:
+    if key is not None and not fresh and (hit := await ctx.cache.get(key)) is not None:
         CACHE_LOOKUPS.labels("hit").inc()
         line = json.dumps({field: hit}) + "\n"
         return Response(line, media_type=NDJSON, headers={"X-Cache": "HIT"})
 
-    events = call.invoke(message, timeout=call.deadline).__aiter__()
+    stream = call.invoke(message, timeout=call.deadline)
+    events = stream.__aiter__()
     try:
-        first = await events.__anext__()
+        first = await unless_disconnected(request, events.__anext__())
     except grpc.aio.AioRpcError as exc:
         UPSTREAM_ERRORS.labels(method, exc.code().name).inc()
         raise
+    except ClientDisconnected:
+        stream.cancel()
+        return Response(status_code=499)
     stored: list[CacheStatus] = ["BYPASS"]
 
     async def lines() -> AsyncIterator[bytes]:
         event: Any = first
-        while True:
-            data = to_json(event)
-            if field in data and key is not None and await ctx.cache.set(key, data[field]):
-                stored[0] = "MISS"
-            yield (json.dumps(data) + "\n").encode()
-            try:
-                event = await events.__anext__()
-            except StopAsyncIteration:
-                break
-            except grpc.aio.AioRpcError as exc:  # after the first byte: report in-band
-                UPSTREAM_ERRORS.labels(method, exc.code().name).inc()
-                problem = {"status": 502, "title": "Stream failed", "detail": exc.details()}
-                yield (json.dumps({"error": problem}) + "\n").encode()
-                break
-        CACHE_LOOKUPS.labels(stored[0].lower()).inc()
+        try:
+            while True:
+                data = to_json(event)
+                if field in data and key is not None and await ctx.cache.set(key, data[field]):
+                    stored[0] = "BYPASS" if fresh else "MISS"
+                yield (json.dumps(data) + "\n").encode()
+                try:
+                    event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
+                except grpc.aio.AioRpcError as exc:  # after the first byte: report in-band
+                    UPSTREAM_ERRORS.labels(method, exc.code().name).inc()
+                    problem = grpc_problem_body(exc, service, request.url.path)
+                    yield (json.dumps({"error": problem}) + "\n").encode()
+                    break
+            CACHE_LOOKUPS.labels(stored[0].lower()).inc()
+        finally:
+            stream.cancel()  # a no-op once finished; stops the service if the client left
 
-    status = "MISS" if key is not None else "BYPASS"
+    status = "MISS" if key is not None and not fresh else "BYPASS"
     return StreamingResponse(lines(), media_type=NDJSON, headers={"X-Cache": status})

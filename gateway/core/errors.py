@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import grpc
@@ -29,16 +30,34 @@ _HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
 }
 
 
-def problem(
+# Jobs API method names of the synchronous routes (a fit's is its path: /v1/fits/{name}).
+_JOB_METHODS = {"/v1/sweeps": "sweep", "/v1/graphs/sample": "sample"}
+_JOB_METHODS["/v1/abilities/simulate"] = "simulate_abilities"
+
+
+def problem_body(
     status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
-) -> JSONResponse:
-    """A problem+json response; ``errors`` lists ``{field, message}`` per bad field."""
+) -> dict[str, Any]:
+    """The problem+json document; ``errors`` lists ``{field, message}`` per bad field."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     if errors:
         body["errors"] = errors
-    headers = {"Retry-After": "1"} if status in (429, 503) else None
     body.update(extra)
+    return body
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    retry_after: int | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response; 429 and 503 say when to retry (``retry_after``, default 1 s)."""
+    body = problem_body(status, title, detail, errors, **extra)
+    headers = {"Retry-After": str(retry_after or 1)} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -57,13 +76,50 @@ def field_violations(error: grpc.aio.AioRpcError) -> list[dict[str, str]]:
     return []
 
 
-def grpc_problem(error: grpc.aio.AioRpcError, service: str) -> JSONResponse:
+def retry_delay(error: grpc.aio.AioRpcError) -> int | None:
+    """Whole seconds (rounded up, at least 1) of a google.rpc.RetryInfo in the error, if any."""
+    metadata: Any = error.trailing_metadata() or ()
+    for key, value in metadata:
+        if key == GRPC_DETAILS_METADATA_KEY:
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                info = error_details_pb2.RetryInfo()
+                if detail.Unpack(info):
+                    delay = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
+                    return max(1, math.ceil(delay))
+    return None
+
+
+def job_hint(path: str) -> str:
+    """How to run the request at ``path`` as a job instead (for a 504's detail)."""
+    method = _JOB_METHODS.get(path, path.rsplit("/", 1)[-1] if path.startswith("/v1/fits/") else "")
+    name = f'"{method}"' if method else "<this route's method>"
+    return (
+        f'; long work can run as a job: POST /v1/jobs with {{"method": {name}, '
+        '"request": <the same body>}, then poll GET /v1/jobs/{id}'
+    )
+
+
+def grpc_problem_body(error: grpc.aio.AioRpcError, service: str, path: str) -> dict[str, Any]:
+    """The problem document of an upstream error on the route at ``path``: the same status
+    whether it is sent as the response or as the last line of a stream already started."""
     code = error.code()
     status, title = _HTTP.get(code, (502, "Upstream error"))
     detail = error.details() or code.name
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
         detail = f"{service} is unavailable: {detail}"
-    return problem(status, title, detail, field_violations(error), grpc_code=code.name)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        detail += job_hint(path)
+    return problem_body(status, title, detail, field_violations(error), grpc_code=code.name)
+
+
+def grpc_problem(error: grpc.aio.AioRpcError, service: str, path: str = "") -> JSONResponse:
+    body = grpc_problem_body(error, service, path)
+    status = int(body["status"])
+    headers = None
+    if status in (429, 503):
+        headers = {"Retry-After": str(retry_delay(error) or 1)}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -85,7 +141,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(grpc.aio.AioRpcError)
     async def _upstream(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
-        return grpc_problem(exc, request.scope.get("zuhur_service", "upstream service"))
+        service = request.scope.get("zuhur_service", "upstream service")
+        return grpc_problem(exc, service, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

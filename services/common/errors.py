@@ -54,3 +54,7 @@ def require_limit(value: float, limit: float, field: str, what: str = "") -> Non
 
 class WorkTimeout(RuntimeError):
     """Work ran past its configured time budget and was abandoned (DEADLINE_EXCEEDED)."""
+
+
+class Cancelled(RuntimeError):
+    """The computation was cancelled (its client went away or its deadline passed)."""

@@ -8,7 +8,9 @@ API
 ``TimeBudget(seconds)`` / ``TimeBudget.from_limits(limits)``
     A monotonic deadline; ``check()`` raises ``FitTimeout`` once it has passed. Fits call it
     inside objective functions and between multi-start / bootstrap iterations, so a
-    pathological data set aborts the fit instead of hanging a worker.
+    pathological data set aborts the fit instead of hanging a worker. A budget made on a
+    thread bound to a request's control (services.common.control) also raises
+    ``Cancelled`` there once the request is cancelled (its client went away).
 ``FitTimeout(RuntimeError)``
     Raised when the budget is spent; carries ``budget_s``. Adapters should map it to
     gRPC DEADLINE_EXCEEDED / HTTP 504 (it is not the caller's malformed input).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from services.common.control import current as current_control
 from services.common.errors import InvalidArgument, WorkTimeout, require_limit
 
 
@@ -47,11 +50,12 @@ class FitTimeout(WorkTimeout):
 class TimeBudget:
     """Monotonic deadline shared by every stage of one fit request."""
 
-    __slots__ = ("_deadline", "budget_s")
+    __slots__ = ("_control", "_deadline", "budget_s")
 
     def __init__(self, seconds: float) -> None:
         self.budget_s = float(seconds)
         self._deadline = time.monotonic() + self.budget_s
+        self._control = current_control()
 
     @classmethod
     def from_limits(cls, limits: FitLimits) -> TimeBudget:
@@ -59,7 +63,9 @@ class TimeBudget:
         return cls(limits.time_budget_s)
 
     def check(self) -> None:
-        """Raise ``FitTimeout`` if the deadline has passed."""
+        """Raise ``FitTimeout`` if the deadline has passed, ``Cancelled`` if cancelled."""
+        if self._control is not None:
+            self._control.check()
         if time.monotonic() > self._deadline:
             raise FitTimeout(self.budget_s)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from services.common.control import RunControl
 from services.common.errors import InvalidArgument, require, require_limit
 from services.simulation.kernels import abilities as kern
 from services.simulation.replicates import run_replicates
@@ -227,6 +228,7 @@ def simulate_abilities(
     limits: AbilityLimits = DEFAULT_ABILITY_LIMITS,
     executor: Executor | None = None,
     max_workers: int | None = None,
+    control: RunControl | None = None,
 ) -> AbilitiesResult:
     """Simulate ``replicates`` evaluation sets of ``items`` k-token items at every size.
 
@@ -234,7 +236,8 @@ def simulate_abilities(
     (default ``DEFAULT_LOSS_LAW``); ``options`` is K of multiple choice, ``vocab_size`` the
     vocabulary of edit-distance substitutes (0: substitutes never match the reference).
     Replicate r draws from stream (seed, r), so output is bit-identical for any
-    ``executor``/``max_workers``. A missing seed is drawn and reported. Raises
+    ``executor``/``max_workers``. A missing seed is drawn and reported. A ``control``
+    (services.common.control) reports progress and stops the run (Cancelled). Raises
     InvalidArgument naming ``sizes[i]``, ``k``, ``items``, ``metrics[i]``, ``replicates``,
     ``seed``, ``options``, ``vocab_size``, ``token_accuracy[i]``, ``loss_law.N_c`` or
     ``loss_law.alpha``; LimitExceeded for work over ``limits``.
@@ -271,7 +274,7 @@ def simulate_abilities(
     p = _token_accuracy(sizes_arr, loss_law, token_accuracy)
     margin = multiple_choice_margin(p, k)
 
-    def kernel(states: np.ndarray) -> np.ndarray:
+    def kernel(states: np.ndarray, meter: np.ndarray) -> np.ndarray:
         return kern.ability_scores(
             p,
             margin,
@@ -282,9 +285,14 @@ def simulate_abilities(
             edit,
             options if use_mc else 0,
             states,
+            meter,
         )
 
-    raw = run_replicates(kernel, seed, 0, replicates, executor=executor, max_workers=max_workers)
+    if control is not None:
+        control.begin(replicates)
+    raw = run_replicates(
+        kernel, seed, 0, replicates, executor=executor, max_workers=max_workers, control=control
+    )
     curves = {
         m: _summarise(
             m,

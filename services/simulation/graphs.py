@@ -4,7 +4,7 @@ API (stable; the gRPC servicer maps it 1:1)::
 
     sample_graph(model="erdos_renyi", *, n=None, p=None, c=None, m=None, L=None, phi=None,
                  degrees=None, replicates=1, seed, limits=DEFAULT_LIMITS,
-                 executor=None, max_workers=None) -> SampleResult
+                 executor=None, max_workers=None, control=None) -> SampleResult
 
     model         erdos_renyi            n, exactly one of p (edge probability) or c (mean
                                          degree; p = c/(n-1))
@@ -22,6 +22,8 @@ API (stable; the gRPC servicer maps it 1:1)::
                   or max_workers > 1 for a private thread pool. Rows come back in order.
                   erdos_renyi with fewer replicates than threads runs each replicate's parts
                   on separate threads (split.py); otherwise whole replicates per thread.
+    control       optional services.common.control.RunControl: progress and cancellation
+                  (kernels poll it per part, per 65536 edges or per replicate; Cancelled)
 
     SampleResult.replicates: tuple of ReplicateStats(edges, largest, second_largest,
         components) — edges of the realized graph (lattice site: bonds between occupied
@@ -45,6 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from services.common.control import RunControl
 from services.common.errors import require
 from services.simulation.kernels import direct, unionfind
 from services.simulation.limits import DEFAULT_LIMITS, Limits
@@ -117,13 +120,15 @@ def require_unused(model: str, **fields: object) -> None:
 class _Plan:
     """A validated request: the kernel over stream-state blocks and its size."""
 
-    kernel: Callable[[np.ndarray], np.ndarray]
+    kernel: Callable[[np.ndarray, np.ndarray], np.ndarray]
     p: float | None
     edges: float  # expected edges of one realization
     theory: float | None = None  # mean-field largest fraction as n -> infinity
     parts: int = 0  # > 0: the kernel takes (k, parts, 4) sub-stream states (run_replicates)
-    # (seed, count, executor, max_workers) -> rows with each replicate's parts on threads
-    threaded: Callable[[int, int, Executor | None, int | None], np.ndarray] | None = None
+    # (seed, count, executor, max_workers, control) -> rows, each replicate's parts on threads
+    threaded: (
+        Callable[[int, int, Executor | None, int | None, RunControl | None], np.ndarray] | None
+    ) = None
 
 
 def _plan(
@@ -149,13 +154,13 @@ def _plan(
             prob = min(1.0, require_real(c, "c", 0.0, float(n - 1)) / (n - 1))
         theory = float(er_giant_fraction(prob * (n - 1))[0])
         return _Plan(
-            lambda st: direct.gnp_batch(n, prob, st),
+            lambda st, mt: direct.gnp_batch(n, prob, st, mt),
             prob,
             prob * sub.pairs,
             theory,
             parts=direct.GNP_PARTS,
-            threaded=lambda seed, count, ex, mw: gnp_threaded(
-                n, prob, seed, count, executor=ex, max_workers=mw
+            threaded=lambda seed, count, ex, mw, ctl: gnp_threaded(
+                n, prob, seed, count, executor=ex, max_workers=mw, control=ctl
             ),
         )
     if sub.model == ERDOS_RENYI_GNM:
@@ -163,7 +168,7 @@ def _plan(
         require(m is not None, "m", "is required for model erdos_renyi_gnm")
         edges = require_int(m, "m", 0, sub.pairs)
         theory = float(er_giant_fraction(2.0 * edges / n)[0])
-        return _Plan(lambda st: direct.gnm_batch(n, edges, st), None, float(edges), theory)
+        return _Plan(lambda st, mt: direct.gnm_batch(n, edges, st, mt), None, float(edges), theory)
     if sub.model == CONFIGURATION:
         require_unused(sub.model, p=p, c=c, m=m)
         occ = 1.0 if phi is None else require_real(phi, "phi", 0.0, 1.0)
@@ -172,7 +177,7 @@ def _plan(
         cdf = np.cumsum(pmf)
         cdf[-1] = 1.0
         return _Plan(
-            lambda st: direct.configuration_batch(n, ks, cdf, occ, st),
+            lambda st, mt: direct.configuration_batch(n, ks, cdf, occ, st, mt),
             occ,
             0.5 * n * mean_degree(sub.degrees),
             float(configuration_giant_fraction(sub.degrees, occ)[0]),
@@ -183,9 +188,9 @@ def _plan(
     assert sub.L is not None
     side = sub.L
     if sub.model == SQUARE_LATTICE_SITE:
-        return _Plan(lambda st: direct.lattice_site_batch(side, occ, st), occ, 2.0 * n)
+        return _Plan(lambda st, mt: direct.lattice_site_batch(side, occ, st, mt), occ, 2.0 * n)
     assert sub.model == SQUARE_LATTICE_BOND
-    return _Plan(lambda st: direct.lattice_bond_batch(side, occ, st), occ, 2.0 * n)
+    return _Plan(lambda st, mt: direct.lattice_bond_batch(side, occ, st, mt), occ, 2.0 * n)
 
 
 def sample_graph(
@@ -203,6 +208,7 @@ def sample_graph(
     limits: Limits = DEFAULT_LIMITS,
     executor: Executor | None = None,
     max_workers: int | None = None,
+    control: RunControl | None = None,
 ) -> SampleResult:
     """Draw ``replicates`` independent realizations and summarize their components."""
     sub = resolve_substrate(model, n=n, L=L, degrees=degrees, limits=limits)
@@ -210,8 +216,10 @@ def sample_graph(
     reps = require_int(replicates, "replicates", 1)
     seed_v = require_seed(seed)
     limits.check_work(sub.nodes, plan.edges, reps)
+    if control is not None:
+        control.begin(reps)
     if plan.threaded is not None and split_across_threads(reps, executor, max_workers):
-        table = plan.threaded(seed_v, reps, executor, max_workers)
+        table = plan.threaded(seed_v, reps, executor, max_workers, control)
     else:
         table = run_replicates(
             plan.kernel,
@@ -221,6 +229,7 @@ def sample_graph(
             executor=executor,
             max_workers=max_workers,
             parts=plan.parts,
+            control=control,
         )
     frac = table[:, 1].astype(np.float64) / sub.nodes
     rows = tuple(ReplicateStats(*(int(x) for x in row)) for row in table)

@@ -50,8 +50,11 @@ def sweep_args(request: simulation_pb2.SweepRequest) -> dict[str, Any]:
     }
 
 
-def progress_event(done: int, total: int) -> simulation_pb2.SweepEvent:
-    return simulation_pb2.SweepEvent(progress=simulation_pb2.SweepProgress(done=done, total=total))
+def progress_event(done: float, total: int) -> simulation_pb2.SweepEvent:
+    """Progress of ``done`` (fractional) replicates out of ``total``."""
+    fraction = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+    progress = simulation_pb2.SweepProgress(done=int(done), total=total, fraction=fraction)
+    return simulation_pb2.SweepEvent(progress=progress)
 
 
 def stat(m: MeanStd) -> common_pb2.Stat:

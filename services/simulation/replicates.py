@@ -12,6 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 
 import numpy as np
 
+from services.common.control import RunControl
 from services.simulation.kernels.rng import stream_states, substream_states
 
 Progress = Callable[[int, int], None]
@@ -32,7 +33,7 @@ def contiguous_batches(first: int, count: int, pieces: int) -> list[tuple[int, i
 
 
 def run_replicates(
-    kernel: Callable[[np.ndarray], np.ndarray],
+    kernel: Callable[[np.ndarray, np.ndarray], np.ndarray],
     seed: int,
     first: int,
     count: int,
@@ -43,28 +44,42 @@ def run_replicates(
     progress_total: int | None = None,
     progress_offset: int = 0,
     parts: int = 0,
+    control: RunControl | None = None,
 ) -> np.ndarray:
-    """Apply ``kernel(states)`` to replicates first..first+count-1 and stack rows in order.
+    """Apply ``kernel(states, meter)`` to replicates first..first+count-1, rows in order.
 
-    ``kernel`` maps a (k, 4) uint64 block of stream states to an array whose first axis
-    has length k (a nogil numba kernel, so threads run it in parallel). With an
-    ``executor`` (or ``max_workers`` > 1, which makes a private thread pool) the blocks
-    run concurrently; ``progress(done, total)`` is called after each block finishes,
-    with ``done`` counted from ``progress_offset`` and ``total`` = ``progress_total``.
-    With ``parts`` > 0 the kernel gets (k, parts, 4) blocks of sub-stream states
-    ``rng.substream_states(seed, start, size, parts)`` instead.
+    ``kernel`` maps a (k, 4) uint64 block of stream states and a meter (kernels.meter) to
+    an array whose first axis has length k (a nogil numba kernel, so threads run it in
+    parallel). With an ``executor`` (or ``max_workers`` > 1, which makes a private thread
+    pool) the blocks run concurrently; ``progress(done, total)`` is called after each
+    block finishes, with ``done`` counted from ``progress_offset`` and ``total`` =
+    ``progress_total``. With ``parts`` > 0 the kernel gets (k, parts, 4) blocks of
+    sub-stream states ``rng.substream_states(seed, start, size, parts)`` instead.
+    A ``control`` hands each block its meter (progress, and the cancel flag the kernel
+    polls); once it is cancelled no block starts and ``Cancelled`` is raised.
     """
     total = progress_total if progress_total is not None else count
+    ctl = control if control is not None else RunControl()
     workers = max_workers or 1
     parallel = executor is not None or workers > 1
-    # several blocks per worker so progress moves and uneven blocks balance out
+    # several blocks per worker so uneven blocks balance out (progress comes from meters)
     pieces = 4 * max(workers, 2) if parallel else 16
     blocks = contiguous_batches(first, count, pieces)
 
     def run_block(start: int, size: int) -> np.ndarray:
-        if parts > 0:
-            return kernel(substream_states(seed, start, size, parts))
-        return kernel(stream_states(seed, start, size))
+        ctl.check()
+        handle, meter = ctl.meter(size)
+        try:
+            if parts > 0:
+                rows = kernel(substream_states(seed, start, size, parts), meter)
+            else:
+                rows = kernel(stream_states(seed, start, size), meter)
+            ctl.check()  # a cancelled kernel returns early with unusable rows
+        except BaseException:
+            ctl.release(handle)
+            raise
+        ctl.finish(handle)
+        return rows
 
     results: list[np.ndarray | None] = [None] * len(blocks)
     done = progress_offset
@@ -91,8 +106,10 @@ def run_replicates(
                         if progress is not None:
                             progress(done, total)
             except BaseException:
+                ctl.cancel()  # blocks already running stop at their next check
                 for fut in pending:
                     fut.cancel()
+                wait(pending)
                 raise
         finally:
             if own:

@@ -6,7 +6,6 @@ Also the scale-out coordinator: a big sweep fans out over replicas as SweepBatch
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -17,7 +16,7 @@ import numpy as np
 
 from services.common.errors import InvalidArgument
 from services.common.protoargs import optional, proto_kwargs, request_seed
-from services.common.rpc import ServicerBase, server_stream, unary
+from services.common.rpc import ServicerBase, current_control, server_stream, unary
 from services.simulation import ENGINE_VERSION
 from services.simulation.abilities import LossLaw, simulate_abilities
 from services.simulation.config import SimulationSettings
@@ -47,8 +46,8 @@ FULL_NAME = "zuhur.v1.Simulation"
 _RUN_HERE = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
 
 
-class Cancelled(Exception):
-    """Raised from a progress callback to stop a computation whose client went away."""
+PROGRESS_INTERVAL = 0.5
+"""Seconds between progress events of a local sweep."""
 
 
 class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
@@ -79,6 +78,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             limits=self.limits,
             executor=self.kernels,
             max_workers=self.settings.workers,
+            control=current_control(),
         )
         return sample_response(result)
 
@@ -95,51 +95,62 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             yield event
 
     async def _local_sweep(self, args: dict[str, Any]) -> AsyncIterator[simulation_pb2.SweepEvent]:
-        """Run every replicate here; progress events as replicate blocks finish."""
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-        abandoned = threading.Event()
-
-        def progress(done: int, total: int) -> None:
-            if abandoned.is_set():
-                raise Cancelled  # stop between replicate blocks; nobody is listening
-            loop.call_soon_threadsafe(events.put_nowait, (done, total))
-
+        """Run every replicate here. Progress at once (0 done), then every
+        ``PROGRESS_INTERVAL`` seconds from the kernels' meters, then the curve. If the
+        client goes away, the run is cancelled and this ends once the kernels stopped."""
+        plan = plan_sweep(**args, limits=self.limits)  # a bad request fails before any event
+        control = current_control()
+        yield progress_event(0, plan.replicates)
         task = asyncio.ensure_future(
             self.run_blocking(
-                sweep, **args, limits=self.limits, executor=self.kernels, progress=progress
+                sweep, **args, limits=self.limits, executor=self.kernels, control=control
             )
         )
         try:
-            while not task.done() or not events.empty():
-                getter = asyncio.ensure_future(events.get())
-                await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    continue
-                yield progress_event(*getter.result())
-            yield simulation_pb2.SweepEvent(curve=sweep_curve(task.result()))
+            while not task.done():
+                await asyncio.wait({task}, timeout=PROGRESS_INTERVAL)
+                if not task.done():
+                    yield progress_event(control.done(), plan.replicates)
+            result = task.result()
+            yield progress_event(plan.replicates, plan.replicates)
+            yield simulation_pb2.SweepEvent(curve=sweep_curve(result))
         finally:
-            abandoned.set()
-            # If the client left, the run ends at its next progress call with Cancelled.
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            if not task.done():  # the client went away: stop the kernels, then leave
+                task.cancel()
+                await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # retrieved: a failure was already reported, or moot
 
     async def _fanned_sweep(
         self, request: simulation_pb2.SweepRequest, args: dict[str, Any]
     ) -> AsyncIterator[simulation_pb2.SweepEvent]:
         """Split replicates into contiguous batches run by the replicas behind
         ``fanout_target`` (a busy or unreachable replica's batch runs here), then merge
-        them in replicate order: the same bytes as a one-replica run."""
+        them in replicate order: the same bytes as a one-replica run. Progress counts
+        finished batches; if the client leaves, every batch call is cancelled."""
         plan = plan_sweep(**args, limits=self.limits)  # validate before fanning out
+        yield progress_event(0, plan.replicates)
         seeded = simulation_pb2.SweepRequest()
         seeded.CopyFrom(request)
         seeded.seed = plan.seed
         pieces = contiguous_batches(0, plan.replicates, self.settings.fanout_batches)
-        calls = [self._batch(seeded, args, first, count) for first, count in pieces]
+        calls = {
+            asyncio.ensure_future(self._batch(seeded, args, first, count))
+            for first, count in pieces
+        }
         batches: list[SweepBatch] = []
-        for finished in asyncio.as_completed(calls):
-            batches.append(await finished)
-            yield progress_event(sum(b.count for b in batches), plan.replicates)
+        try:
+            pending = set(calls)
+            while pending:  # progress as batches land, and at least every interval
+                finished, pending = await asyncio.wait(
+                    pending, timeout=PROGRESS_INTERVAL, return_when=asyncio.FIRST_COMPLETED
+                )
+                batches.extend(f.result() for f in finished)
+                yield progress_event(sum(b.count for b in batches), plan.replicates)
+        finally:  # the client left or a batch failed: stop the others (here and on peers)
+            for call in calls:
+                call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
         result = summarize(merge_batches(batches))
         yield simulation_pb2.SweepEvent(curve=sweep_curve(result))
 
@@ -187,6 +198,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             count=request.count,
             limits=self.limits,
             executor=self.kernels,
+            control=current_control(),
         )
         count, points, moments = batch.moments.shape
         reply = simulation_pb2.SweepBatchResponse(
@@ -215,6 +227,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             seed=request_seed(request),
             limits=self.settings.ability_limits,
             executor=self.kernels,
+            control=current_control(),
         )
         return abilities_response(result)
 

@@ -14,10 +14,12 @@ so one realization takes about 2/3 of its serial time.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 import numpy as np
 
+from services.common.control import STEP, STEPS, RunControl
 from services.simulation.kernels import direct
 from services.simulation.kernels.rng import substream_states
 
@@ -50,14 +52,20 @@ def gnp_threaded(
     *,
     executor: Executor | None = None,
     max_workers: int | None = None,
+    control: RunControl | None = None,
 ) -> np.ndarray:
     """Rows (int64[count, 4], as direct.gnp_batch) of replicates 0..count-1, each replicate's
     parts drawn concurrently on the executor (or a private pool of ``max_workers``).
 
     Memory: one 4n-byte forest per replicate and at most ``AHEAD`` + 1 parts' edge lists
-    (8 bytes an edge) per replicate.
+    (8 bytes an edge) per replicate. A ``control`` sees each replicate's linked parts as its
+    progress and is checked between parts (Cancelled).
     """
     parts = direct.GNP_PARTS
+    ctl = control if control is not None else RunControl()
+    meters = [ctl.meter(1) for _ in range(count)]
+    for _, meter in meters:
+        meter[STEPS] = parts
     states = substream_states(seed, 0, count, parts)
     forests = np.empty((count, n), dtype=np.int32)
     own = executor is None
@@ -78,6 +86,8 @@ def gnp_threaded(
         edges = [0] * count
         for k in range(1, parts):
             for r in range(count):
+                ctl.check()
+                meters[r][1][STEP] = k
                 part_edges = drawn[(k - 1) * count + r].result()
                 if k + AHEAD < parts:  # keep the drawing thread AHEAD parts in front
                     drawn.append(
@@ -91,11 +101,17 @@ def gnp_threaded(
             pool.submit(direct.stats_row, forests[r], edges[r] + linked[r].result())
             for r in range(count)
         ]
-        return np.stack([f.result() for f in rows])
+        table = np.stack([f.result() for f in rows])
+        for handle, _ in meters:
+            ctl.finish(handle)
+        return table
     except BaseException:
-        pending: list[Future[int] | Future[np.ndarray]] = [*drawn, *linked, *rows]
+        for handle, _ in meters:
+            ctl.release(handle)
+        pending: list[Future[Any]] = [*drawn, *linked, *rows]
         for f in pending:
             f.cancel()
+        wait(pending)  # a part already running ends before the call returns
         raise
     finally:
         if own:

@@ -3,7 +3,7 @@
 API (stable; the gRPC servicer maps it 1:1)::
 
     sweep(model="erdos_renyi", *, n=None, L=None, degrees=None, grid, replicates=1, seed,
-          limits=DEFAULT_LIMITS, executor=None, max_workers=None, progress=None)
+          limits=DEFAULT_LIMITS, executor=None, max_workers=None, progress=None, control=None)
         -> SweepResult
 
     grid          Grid(start, stop, points) — linspace, points >= 1, start <= stop — or
@@ -17,6 +17,9 @@ API (stable; the gRPC servicer maps it 1:1)::
                   square_lattice_*   "p"   site / bond occupation in [0, 1], L×L torus
     progress      progress(done, total) after each finished replicate block (from the calling
                   thread; total = replicates of the request)
+    control       optional services.common.control.RunControl: fine-grained progress (its
+                  ``done()`` counts replicates, the current ones by their occupations) and
+                  cancellation (kernels stop within one 512-occupation block; Cancelled)
 
     Fan-out: sweep_batch(..., first, count) runs replicates first..first+count-1 and returns a
     SweepBatch (per-replicate canonical moments); merge_batches(batches) concatenates
@@ -47,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from services.common.control import RunControl
 from services.common.errors import require, require_limit
 from services.simulation.graphs import MeanStd, require_seed
 from services.simulation.kernels import newman_ziff as nz
@@ -233,28 +237,28 @@ def window_cells(plan: SweepPlan) -> int:
     return int(np.sum(hi - lo + 1))
 
 
-def _kernel(plan: SweepPlan) -> Callable[[np.ndarray], np.ndarray]:
+def _kernel(plan: SweepPlan) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """The Newman–Ziff batch kernel of the plan's model, bound to its grid (and, for ER,
     to the grid's convolution weights, shared by every replicate and thread)."""
     sub = plan.substrate
     xs = np.asarray(plan.controls, dtype=np.float64)
     if sub.model == ERDOS_RENYI:  # the weights depend on the grid only: computed once
         lo, hi, off, w = nz.er_weights(sub.nodes, xs)
-        return lambda st: nz.er_sweep_weighted(sub.nodes, lo, hi, off, w, st)
+        return lambda st, mt: nz.er_sweep_weighted(sub.nodes, lo, hi, off, w, st, mt)
     if sub.model == ERDOS_RENYI_GNM:
         ms = np.rint(xs * sub.nodes / 2.0).astype(np.int64)
-        return lambda st: nz.gnm_sweep_batch(sub.nodes, ms, st)
+        return lambda st, mt: nz.gnm_sweep_batch(sub.nodes, ms, st, mt)
     if sub.model == CONFIGURATION:
         assert sub.degrees is not None
         ks, pmf = degree_pmf(sub.degrees)
         cdf = np.cumsum(pmf)
         cdf[-1] = 1.0
-        return lambda st: nz.configuration_sweep_batch(sub.nodes, ks, cdf, xs, st)
+        return lambda st, mt: nz.configuration_sweep_batch(sub.nodes, ks, cdf, xs, st, mt)
     assert sub.L is not None
     side = sub.L
     if sub.model == SQUARE_LATTICE_SITE:
-        return lambda st: nz.lattice_site_sweep_batch(side, xs, st)
-    return lambda st: nz.lattice_bond_sweep_batch(side, xs, st)
+        return lambda st, mt: nz.lattice_site_sweep_batch(side, xs, st, mt)
+    return lambda st, mt: nz.lattice_bond_sweep_batch(side, xs, st, mt)
 
 
 def sweep_batch(
@@ -272,6 +276,7 @@ def sweep_batch(
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: Progress | None = None,
+    control: RunControl | None = None,
 ) -> SweepBatch:
     """Run replicates first..first+count-1 (default: all) of a sweep; see the module doc."""
     plan = plan_sweep(
@@ -291,6 +296,8 @@ def sweep_batch(
         "count",
         f"first + count must be <= replicates ({plan.replicates}), got {start + size}",
     )
+    if control is not None:
+        control.begin(size)
     moments = run_replicates(
         _kernel(plan),
         plan.seed,
@@ -301,6 +308,7 @@ def sweep_batch(
         progress=progress,
         progress_total=plan.replicates,
         progress_offset=start,
+        control=control,
     )
     return SweepBatch(plan, start, moments)
 
@@ -386,6 +394,7 @@ def sweep(
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: Progress | None = None,
+    control: RunControl | None = None,
 ) -> SweepResult:
     """Run every replicate of a sweep and summarize it; see the module doc."""
     batch = sweep_batch(
@@ -400,5 +409,6 @@ def sweep(
         executor=executor,
         max_workers=max_workers,
         progress=progress,
+        control=control,
     )
     return summarize(batch)

@@ -30,6 +30,7 @@ from numba import njit, prange
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
+from services.common.control import new_meter
 from services.simulation.graphs import sample_graph
 from services.simulation.kernels import direct
 from services.simulation.kernels.rng import stream_states, substream_states
@@ -153,7 +154,9 @@ def task_realization(full: bool, repeat: int) -> list[Row]:
             name,
             "zuhur kernel only",
             best_of(
-                lambda: direct.gnp_batch(n, p, substream_states(1, 0, 1, direct.GNP_PARTS)),
+                lambda: direct.gnp_batch(
+                    n, p, substream_states(1, 0, 1, direct.GNP_PARTS), new_meter()
+                ),
                 repeat,
             ),
         ),

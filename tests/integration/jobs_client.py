@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -73,10 +72,3 @@ def sse_events(url: str, job_id: str, timeout: float = 180.0) -> Iterator[tuple[
             elif line.startswith("data:"):
                 yield event, json.loads(line.split(":", 1)[1]), time.monotonic() - start
                 event = "message"
-
-
-def metric(port: int, name: str) -> float:
-    """The summed value of a Prometheus series ``name`` on 127.0.0.1:``port``."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    pattern = re.compile(rf"^{re.escape(name)}(\{{[^}}]*\}})? (\S+)$", re.M)
-    return sum(float(m.group(2)) for m in pattern.finditer(text))

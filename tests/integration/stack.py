@@ -160,6 +160,32 @@ class Stack:
                 raise TimeoutError(f"job worker not up in {timeout} s: {self.log('jobs')}")
             time.sleep(0.2)
 
+    def metric(self, service: str, name: str, **labels: str) -> float:
+        """Sum of the samples of Prometheus metric ``name`` (with these labels) that
+        ``service`` ("simulation", "fitting" or "jobs") exposes now."""
+        port = self.ports[f"{service}_metrics"]
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5.0).text
+        total = 0.0
+        for line in text.splitlines():
+            if not line.startswith(name + "{") and not line.startswith(name + " "):
+                continue
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[-1])
+        return total
+
+    def in_flight(self, service: str = "simulation") -> float:
+        """Requests ``service`` has admitted and not yet finished (its in-flight gauge)."""
+        return self.metric(service, "zuhur_grpc_server_in_flight_requests")
+
+    def wait_idle(self, service: str = "simulation", timeout: float = 30.0) -> float:
+        """Seconds until ``service`` has no request in flight (polled every 10 ms)."""
+        start = time.perf_counter()
+        while self.in_flight(service) > 0:
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError(f"{service} still busy after {timeout} s")
+            time.sleep(0.01)
+        return time.perf_counter() - start
+
     def log(self, name: str) -> str:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""

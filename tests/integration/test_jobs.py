@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.jobs_client import get, metric, sse_events, submit, wait_until
+from tests.integration.jobs_client import get, sse_events, submit, wait_until
 from tests.integration.stack import Stack
 
 # Long enough (several seconds on a loaded 2-core machine) to act on while it runs.
@@ -18,10 +18,6 @@ LONG_SWEEP: dict[str, Any] = {
     "grid": {"start": 0.0, "stop": 4.0, "points": 20},
     "replicates": 48,
 }
-
-
-def in_flight(stack: Stack) -> float:
-    return metric(stack.ports["simulation_metrics"], "zuhur_grpc_server_in_flight_requests")
 
 
 def test_job_result_is_the_synchronous_response(jobs_stack: Stack) -> None:
@@ -115,17 +111,17 @@ def test_identical_seeded_submission_joins_the_running_job(jobs_stack: Stack) ->
 def test_cancel_stops_the_computation(jobs_stack: Stack) -> None:
     """DELETE ends the upstream call: the simulation's in-flight gauge drops to 0."""
     url = jobs_stack.url
-    wait_idle(jobs_stack)
+    jobs_stack.wait_idle(timeout=60)
     job = submit(url, "sweep", {**LONG_SWEEP, "seed": 24})
     wait_until(url, job["id"], ("running",))
     deadline = time.monotonic() + 30
-    while in_flight(jobs_stack) < 1:  # the call has reached the service
+    while jobs_stack.in_flight() < 1:  # the call has reached the service
         assert time.monotonic() < deadline
         time.sleep(0.05)
     start = time.monotonic()
     reply = httpx.delete(f"{url}/v1/jobs/{job['id']}")
     assert reply.status_code == 200 and reply.json()["status"] == "cancelled"
-    while in_flight(jobs_stack) > 0:
+    while jobs_stack.in_flight() > 0:
         time.sleep(0.02)
     latency = time.monotonic() - start
     print(f"\ncancel -> simulation in-flight 0: {latency:.3f} s")
@@ -133,15 +129,7 @@ def test_cancel_stops_the_computation(jobs_stack: Stack) -> None:
     final = wait_until(url, job["id"])
     assert final["status"] == "cancelled" and final["finished_at"] and final["result"] is None
     assert get(url, job["id"])["status"] == "cancelled"
-    worker = jobs_stack.ports["jobs_metrics"]
-    assert metric(worker, "zuhur_jobs_finished_total") >= 1
-
-
-def wait_idle(stack: Stack, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while in_flight(stack) > 0:
-        assert time.monotonic() < deadline, "simulation still busy"
-        time.sleep(0.1)
+    assert jobs_stack.metric("jobs", "zuhur_jobs_finished_total") >= 1
 
 
 def test_fit_job_is_the_synchronous_fit(jobs_stack: Stack) -> None:

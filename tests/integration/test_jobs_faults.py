@@ -10,9 +10,9 @@ import time
 
 import httpx
 
-from tests.integration.jobs_client import get, metric, submit, wait_mid_job, wait_until
+from tests.integration.jobs_client import get, submit, wait_mid_job, wait_until
 from tests.integration.stack import Stack
-from tests.integration.test_jobs import LONG_SWEEP, wait_idle
+from tests.integration.test_jobs import LONG_SWEEP
 
 NO_CACHE = {"cache-control": "no-cache"}
 
@@ -22,7 +22,7 @@ def test_worker_killed_mid_job_is_retried_to_the_same_bytes(jobs_stack: Stack) -
     body = {**LONG_SWEEP, "seed": 31}
     reference = httpx.post(f"{url}/v1/sweeps", json=body, timeout=180)  # uninterrupted run
     assert reference.status_code == 200, reference.text
-    wait_idle(jobs_stack)
+    jobs_stack.wait_idle(timeout=60)
     job = submit(url, "sweep", body, **NO_CACHE)  # recompute, no cache lookup
     running = wait_mid_job(url, job["id"])
     jobs_stack.stop("jobs", signal.SIGKILL)
@@ -34,12 +34,12 @@ def test_worker_killed_mid_job_is_retried_to_the_same_bytes(jobs_stack: Stack) -
     assert done["status"] == "succeeded", done
     assert done["attempts"] == running["attempts"] + 1
     assert httpx.get(f"{url}/v1/jobs/{job['id']}/result").content == reference.content
-    assert metric(jobs_stack.ports["jobs_metrics"], "zuhur_job_retries_total") >= 1
+    assert jobs_stack.metric("jobs", "zuhur_job_retries_total") >= 1
 
 
 def test_gateway_restart_does_not_touch_running_jobs(jobs_stack: Stack) -> None:
     url = jobs_stack.url
-    wait_idle(jobs_stack)
+    jobs_stack.wait_idle(timeout=60)
     job = submit(url, "sweep", {**LONG_SWEEP, "seed": 32}, **NO_CACHE)
     wait_until(url, job["id"], ("running",))
     jobs_stack.stop("gateway")
@@ -56,7 +56,7 @@ def test_jobs_redis_restart_keeps_queued_and_running_jobs(jobs_stack: Stack) -> 
     """One worker slot: one job runs, the other waits in the queue while Redis is SIGKILLed
     (the append-only file is fsynced on every write) and started again."""
     url = jobs_stack.url
-    wait_idle(jobs_stack)
+    jobs_stack.wait_idle(timeout=60)
     running = submit(url, "sweep", {**LONG_SWEEP, "seed": 33}, **NO_CACHE)
     wait_mid_job(url, running["id"])
     queued = submit(url, "sample", {"model": "erdos_renyi", "n": 10000, "c": 3.0, "seed": 34})
@@ -75,10 +75,10 @@ def test_jobs_redis_restart_keeps_queued_and_running_jobs(jobs_stack: Stack) -> 
 def test_dead_simulation_is_retried_then_fails_clearly(jobs_stack: Stack) -> None:
     """Runs last in this module: it stops the simulation service and starts it again."""
     url = jobs_stack.url
-    wait_idle(jobs_stack)
+    jobs_stack.wait_idle(timeout=60)
     job = submit(url, "sweep", {**LONG_SWEEP, "seed": 35}, **NO_CACHE)
     wait_mid_job(url, job["id"])
-    retries_before = metric(jobs_stack.ports["jobs_metrics"], "zuhur_job_retries_total")
+    retries_before = jobs_stack.metric("jobs", "zuhur_job_retries_total")
     jobs_stack.stop("simulation", signal.SIGKILL)
     try:
         failed = wait_until(url, job["id"], timeout=120)
@@ -89,7 +89,7 @@ def test_dead_simulation_is_retried_then_fails_clearly(jobs_stack: Stack) -> Non
         result = httpx.get(f"{url}/v1/jobs/{job['id']}/result")
         assert result.status_code == 503
         assert result.headers["content-type"].startswith("application/problem+json")
-        retries = metric(jobs_stack.ports["jobs_metrics"], "zuhur_job_retries_total")
+        retries = jobs_stack.metric("jobs", "zuhur_job_retries_total")
         assert retries - retries_before == 2
     finally:
         jobs_stack.start("simulation")

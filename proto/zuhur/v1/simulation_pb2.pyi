@@ -156,12 +156,14 @@ class SweepCurve(_message.Message):
     def __init__(self, model: _Optional[str] = ..., n: _Optional[int] = ..., control: _Optional[str] = ..., seed: _Optional[int] = ..., engine_version: _Optional[str] = ..., replicates: _Optional[int] = ..., points: _Optional[_Iterable[_Union[SweepPoint, _Mapping]]] = ..., theory: _Optional[_Iterable[_Union[TheoryPoint, _Mapping]]] = ..., threshold: _Optional[float] = ...) -> None: ...
 
 class SweepProgress(_message.Message):
-    __slots__ = ("done", "total")
+    __slots__ = ("done", "total", "fraction")
     DONE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
     done: int
     total: int
-    def __init__(self, done: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+    fraction: float
+    def __init__(self, done: _Optional[int] = ..., total: _Optional[int] = ..., fraction: _Optional[float] = ...) -> None: ...
 
 class SweepEvent(_message.Message):
     __slots__ = ("progress", "curve")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import special
@@ -39,6 +40,7 @@ from services.fitting.emergence.series import Series
 from services.fitting.emergence.shapes import SHAPES, width_decades
 
 SMOOTH_LAWS = ("linear_log", "power_law")
+Likelihood = Literal["gaussian", "binomial", "quasi-binomial"]
 SIGMOIDS = tuple(SHAPES)
 _NAN = math.nan
 
@@ -69,7 +71,7 @@ class Evidence:
 
     n: int
     sizes: int
-    likelihood: str  # "binomial", "quasi-binomial" or "gaussian"
+    likelihood: Likelihood
     dispersion: float  # ĉ (binomial) or estimated noise variance (gaussian; NaN if none)
     trend_stat: float  # slope / its standard error
     trend_p: float
@@ -142,7 +144,9 @@ def gather(s: Series, fits: dict[str, LawFit], th: Thresholds = DEFAULT_THRESHOL
             phi = max(1.0, float(pearson_x2(s.y, fits[sig].fitted, s.items)) / rich_dof)
         else:
             sigma2 = fits[sig].deviance / rich_dof
-    likelihood = "gaussian" if s.items is None else ("quasi-binomial" if phi > 1 else "binomial")
+    likelihood: Likelihood = (
+        "gaussian" if s.items is None else ("quasi-binomial" if phi > 1 else "binomial")
+    )
 
     # trend: slope of the (re)weighted line
     line = fits["linear_log"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -23,6 +24,7 @@ from services.fitting.emergence.evidence import (
     DEFAULT_THRESHOLDS,
     SMOOTH_LAWS,
     Evidence,
+    Likelihood,
     Thresholds,
     fit_laws,
     gather,
@@ -48,6 +50,8 @@ _NAN = math.nan
 NO_ESTIMATE = ParamEstimate(_NAN, _NAN, (_NAN, _NAN))
 CHI2_95 = float(stats.chi2.ppf(0.95, 1))
 
+ThresholdSide = Literal["inside", "below", "above", "none"]
+
 
 @dataclass
 class EmergenceResult:
@@ -67,11 +71,11 @@ class EmergenceResult:
     delta_aic: float
     delta_bic: float
     threshold: ParamEstimate
-    threshold_side: str
+    threshold_side: ThresholdSide
     width_decades: ParamEstimate
     plateau_points: int
     predictions: list[Prediction]
-    likelihood: str
+    likelihood: Likelihood
     dispersion: float
     interval_method: str
     scale_kind: str
@@ -240,7 +244,8 @@ def fit_emergence(
     smooth = e.smooth
     delta_bic = _bic(s, fits[smooth], phi) - _bic(s, sig, phi) if sig is not None else _NAN
 
-    threshold, side, width, method = NO_ESTIMATE, "none", NO_ESTIMATE, "none"
+    side: ThresholdSide = "none"
+    threshold, width, method = NO_ESTIMATE, NO_ESTIMATE, "none"
     boot_failed = 0
     if verdict == "emergent" and sig is not None:
         xh = sig.params["log10_threshold"]

@@ -27,6 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
+from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_double
 
 # Column order of the per-replicate output of ``ability_scores``.
@@ -135,6 +136,7 @@ def ability_scores(
     edit: bool,
     options: int,
     states: np.ndarray,
+    meter: np.ndarray,
 ) -> np.ndarray:
     """Benchmark scores of R replicate evaluation sets at every size.
 
@@ -142,7 +144,8 @@ def ability_scores(
     d·sqrt(k) at size i; ``options = 0`` skips the multiple-choice task, ``generation``
     false skips the generation task. Returns float64[R, len(p), 4]: per replicate and size
     the mean over ``items`` of exact match, token accuracy, normalised edit distance and
-    multiple-choice correctness (NaN for a task not run). Cost O(R·sizes·items·(k + K)),
+    multiple-choice correctness (NaN for a task not run). Polls ``meter`` (kernels.meter)
+    before each size. Cost O(R·sizes·items·(k + K)),
     O(R·sizes·items·k²) when edit distances are computed with a finite vocabulary.
     """
     n_rep = states.shape[0]
@@ -153,7 +156,11 @@ def ability_scores(
     row = np.empty(k + 1, dtype=np.int64)
     for r in range(n_rep):
         s = states[r]
+        if start_replicate(meter, n_sizes):
+            return out
         for i in range(n_sizes):
+            if at_step(meter, i):
+                return out  # cancelled: the caller discards the rows
             exact = 0
             right_total = 0
             dist_total = 0
@@ -173,4 +180,5 @@ def ability_scores(
                 out[r, i, COL_EDIT_DISTANCE] = dist_total / (items * k)
             if options > 0:
                 out[r, i, COL_MULTIPLE_CHOICE] = wins / items
+        end_replicate(meter, r)
     return out

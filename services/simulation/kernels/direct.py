@@ -1,7 +1,8 @@
 """Direct sampling of one realization per replicate, streamed into a union–find.
 
 Every batch kernel takes ``states`` (uint64[R, 4], one xoshiro256** stream per
-replicate, advanced in place) and returns ``int64[R, 4]`` rows
+replicate, advanced in place) and a ``meter`` (kernels.meter: it stops early, rows
+unusable, once the meter's cancel flag is set) and returns ``int64[R, 4]`` rows
 ``(edges, largest, second_largest, components)``. Edge lists are never stored (the
 configuration model keeps its stub array; the threaded G(n, p) schedule keeps a few
 1/GNP_PARTS parts): each edge is merged into the forest as it is drawn, so memory is the
@@ -15,8 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
+from services.common.control import CANCEL, METER_SIZE, STEPS
+from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_double
 from services.simulation.kernels.unionfind import find, new_forest, summarize, union_roots
+
+CHECK_EVERY = (1 << 16) - 1  # poll the meter once per 65536 edges (~1 ms)
 
 
 @njit(cache=True, nogil=True)
@@ -112,10 +117,13 @@ def gnp_into_forest(ptr: np.ndarray, p: float, s: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def gnp_range_edges(n: int, p: float, lo: int, hi: int, s: np.ndarray) -> np.ndarray:
+def gnp_range_edges(
+    n: int, p: float, lo: int, hi: int, s: np.ndarray, meter: np.ndarray
+) -> np.ndarray:
     """The edge list (int32[m, 2], rows (v, w), w < v, in walk order) that
     ``gnp_range_into_forest`` links from the same stream state; O(m) memory (sized for the
-    mean plus 8 standard deviations, doubled in the rare case that is not enough)."""
+    mean plus 8 standard deviations, doubled in the rare case that is not enough). Stops
+    early (a partial list) once ``meter``'s cancel flag is set (polled every 65536 edges)."""
     mean = p * float(hi - lo)
     cap = int(min(mean + 8.0 * math.sqrt(mean) + 1024.0, float(max(hi - lo, 1))))
     out = np.empty((cap, 2), dtype=np.int32)
@@ -134,14 +142,17 @@ def gnp_range_edges(n: int, p: float, lo: int, hi: int, s: np.ndarray) -> np.nda
             out[m, 0] = v
             out[m, 1] = w
             m += 1
+            if (m & CHECK_EVERY) == 0 and meter[CANCEL] != 0:
+                break  # cancelled: the caller discards the list
             v, w = next_pair(v, w, n, inv, s)
     return out[:m]
 
 
 @njit(cache=True, nogil=True)
-def gnp_edges(n: int, p: float, s: np.ndarray) -> np.ndarray:
-    """The edge list of the G(n, p) that ``gnp_into_forest`` draws from the same stream."""
-    return gnp_range_edges(n, p, 0, n * (n - 1) // 2 if n >= 2 else 0, s)
+def gnp_edges(n: int, p: float, s: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    """The edge list of the G(n, p) that ``gnp_into_forest`` draws from the same stream
+    (partial once ``meter`` is cancelled)."""
+    return gnp_range_edges(n, p, 0, n * (n - 1) // 2 if n >= 2 else 0, s, meter)
 
 
 @njit(cache=True, nogil=True)
@@ -149,8 +160,10 @@ def gnp_split_edges(n: int, p: float, parts: np.ndarray) -> np.ndarray:
     """The edge list of the G(n, p) that ``gnp_batch`` draws from one replicate's
     sub-streams ``parts`` (uint64[GNP_PARTS, 4]): the parts' lists, concatenated."""
     bounds = part_bounds(n, parts.shape[0])
+    unwatched = np.zeros(METER_SIZE, dtype=np.int64)
     lists = [
-        gnp_range_edges(n, p, bounds[k], bounds[k + 1], parts[k]) for k in range(parts.shape[0])
+        gnp_range_edges(n, p, bounds[k], bounds[k + 1], parts[k], unwatched)
+        for k in range(parts.shape[0])
     ]
     total = 0
     for e in lists:
@@ -180,18 +193,25 @@ the same however the parts are scheduled; 16 lets the threaded schedule pipeline
 
 
 @njit(cache=True, nogil=True)
-def gnp_batch(n: int, p: float, states: np.ndarray) -> np.ndarray:
+def gnp_batch(n: int, p: float, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """One G(n, p) realization per replicate from its sub-streams ``states[r]``
     (uint64[R, parts, 4]), part k covering pairs part_bounds(n, parts)[k..k+1]; all parts
-    go into one forest (the serial schedule). O(R·(n + m)) time, O(n) memory."""
+    go into one forest (the serial schedule). O(R·(n + m)) time, O(n) memory. Polls the
+    ``meter`` (kernels.meter) between parts."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
-    bounds = part_bounds(n, states.shape[1])
+    parts = states.shape[1]
+    bounds = part_bounds(n, parts)
     for r in range(states.shape[0]):
+        if start_replicate(meter, parts):
+            return out
         ptr = new_forest(n)
         edges = 0
-        for k in range(states.shape[1]):
+        for k in range(parts):
             edges += gnp_range_into_forest(ptr, p, bounds[k], bounds[k + 1], states[r, k])
+            if at_step(meter, k + 1):
+                return out  # cancelled: the caller discards the rows
         _store(out, r, edges, ptr)
+        end_replicate(meter, r)
     return out
 
 
@@ -210,7 +230,9 @@ def gnp_part_edges(n: int, p: float, part: int, parts: int, s: np.ndarray) -> np
     """Edge list (int32[m_part, 2]) of part ``part`` of ``parts`` of G(n, p), drawn without
     touching a forest, so it runs beside the thread that links. O(m_part) time and memory."""
     bounds = part_bounds(n, parts)
-    return gnp_range_edges(n, p, bounds[part], bounds[part + 1], s)
+    return gnp_range_edges(
+        n, p, bounds[part], bounds[part + 1], s, np.zeros(METER_SIZE, dtype=np.int64)
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -230,13 +252,14 @@ def stats_row(ptr: np.ndarray, edges: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
+def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray, meter: np.ndarray) -> None:
     """Draw a uniform graph with exactly m distinct edges; O(n + m) time, no edge storage.
 
     A G(n, p') walk with p' a little above m/N gives a uniform random superset of M' >= m
     pairs (retried if M' < m); a second walk replays the same stream and keeps each pair
     with probability (m - kept)/(M' - seen) (Knuth's selection sampling), which picks a
-    uniform m-subset of a uniform superset: a uniform m-subset of all pairs.
+    uniform m-subset of a uniform superset: a uniform m-subset of all pairs. Returns early
+    (a partial forest) once ``meter``'s cancel flag is set (polled every 65536 pairs).
     """
     n = ptr.shape[0]
     pairs = float(n) * float(n - 1) / 2.0
@@ -250,6 +273,8 @@ def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
         v, w = next_pair(1, -1, n, inv, s)
         while v < n:
             total += 1
+            if (total & CHECK_EVERY) == 0 and meter[CANCEL] != 0:
+                return  # cancelled: the caller discards the forest
             v, w = next_pair(v, w, n, inv, s)
         if total >= m:
             break
@@ -262,17 +287,25 @@ def gnm_into_forest(ptr: np.ndarray, m: int, s: np.ndarray) -> None:
             link(ptr, v, w)
             kept += 1
         seen += 1
+        if (seen & CHECK_EVERY) == 0 and meter[CANCEL] != 0:
+            return  # cancelled: the caller discards the forest
         v, w = next_pair(v, w, n, inv, start)
 
 
 @njit(cache=True, nogil=True)
-def gnm_batch(n: int, m: int, states: np.ndarray) -> np.ndarray:
-    """One uniform G(n, m) realization per row of ``states``."""
+def gnm_batch(n: int, m: int, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    """One uniform G(n, m) realization per row of ``states``; polls ``meter`` per replicate
+    and every 65536 pairs walked."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     for r in range(states.shape[0]):
+        if start_replicate(meter, 1):
+            return out
         ptr = new_forest(n)
-        gnm_into_forest(ptr, m, states[r])
+        gnm_into_forest(ptr, m, states[r], meter)
+        if meter[CANCEL] != 0:
+            return out  # cancelled: the forest is partial
         _store(out, r, m, ptr)
+        end_replicate(meter, r)
     return out
 
 
@@ -327,21 +360,28 @@ def stub_edge(stubs: np.ndarray, e: int, s: np.ndarray) -> tuple[int, int]:
 
 @njit(cache=True, nogil=True)
 def configuration_batch(
-    n: int, ks: np.ndarray, cdf: np.ndarray, phi: float, states: np.ndarray
+    n: int, ks: np.ndarray, cdf: np.ndarray, phi: float, states: np.ndarray, meter: np.ndarray
 ) -> np.ndarray:
     """Configuration model with iid degrees from (ks, cdf), each edge kept with prob phi."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     for r in range(states.shape[0]):
         s = states[r]
+        if start_replicate(meter, 1):
+            return out
         stubs = configuration_stubs(n, ks, cdf, s)
         ptr = new_forest(n)
         edges = 0
-        for e in range(stubs.shape[0] // 2):
+        pairs = stubs.shape[0] // 2
+        meter[STEPS] = pairs
+        for e in range(pairs):
+            if (e & CHECK_EVERY) == 0 and at_step(meter, e):
+                return out  # cancelled: the caller discards the rows
             a, b = stub_edge(stubs, e, s)
             if phi >= 1.0 or next_double(s) < phi:
                 link(ptr, a, b)
                 edges += 1
         _store(out, r, edges, ptr)
+        end_replicate(meter, r)
     return out
 
 
@@ -359,12 +399,14 @@ def lattice_neighbour(L: int, bond: int) -> tuple[int, int]:
 
 
 @njit(cache=True, nogil=True)
-def lattice_bond_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
+def lattice_bond_batch(L: int, p: float, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """Bond percolation on the L×L torus (2L² bonds, each open with prob p), by skipping."""
     out = np.empty((states.shape[0], 4), dtype=np.int64)
     bonds = 2 * L * L
     for r in range(states.shape[0]):
         s = states[r]
+        if start_replicate(meter, bonds):
+            return out
         ptr = new_forest(L * L)
         edges = 0
         if p > 0.0:
@@ -374,13 +416,16 @@ def lattice_bond_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
                 a, c = lattice_neighbour(L, b)
                 link(ptr, a, c)
                 edges += 1
+                if (edges & CHECK_EVERY) == 0 and at_step(meter, b):
+                    return out  # cancelled: the caller discards the rows
                 b += 1 + int(min(geometric_skip(inv, s), float(bonds)))
         _store(out, r, edges, ptr)
+        end_replicate(meter, r)
     return out
 
 
 @njit(cache=True, nogil=True)
-def lattice_site_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
+def lattice_site_batch(L: int, p: float, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """Site percolation on the L×L torus: sites open with prob p; clusters of open sites.
 
     ``edges`` counts bonds between open neighbours; components count open clusters only.
@@ -389,6 +434,8 @@ def lattice_site_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
     N = L * L
     for r in range(states.shape[0]):
         s = states[r]
+        if start_replicate(meter, 1):
+            return out
         open_ = np.zeros(N, dtype=np.bool_)
         if p > 0.0:
             inv = inverse_log_q(p)
@@ -419,4 +466,5 @@ def lattice_site_batch(L: int, p: float, states: np.ndarray) -> np.ndarray:
         out[r, 1] = largest
         out[r, 2] = second
         out[r, 3] = components
+        end_replicate(meter, r)
     return out

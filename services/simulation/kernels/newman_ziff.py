@@ -31,7 +31,9 @@ import math
 import numpy as np
 from numba import njit
 
+from services.common.control import CANCEL
 from services.simulation.kernels.direct import configuration_stubs, gnp_edges, lazy_swap, stub_edge
+from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
 from services.simulation.kernels.rng import next_below, next_pair_below
 from services.simulation.kernels.unionfind import find, new_forest, union_roots
 
@@ -548,7 +550,13 @@ def _random_index(bound: int, s: np.ndarray) -> np.int64 | int:
 
 @njit(cache=True, nogil=True)
 def er_sweep_weighted(
-    n: int, lo: np.ndarray, hi: np.ndarray, off: np.ndarray, W: np.ndarray, states: np.ndarray
+    n: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    off: np.ndarray,
+    W: np.ndarray,
+    states: np.ndarray,
+    meter: np.ndarray,
 ) -> np.ndarray:
     """G(n, p) at each mean degree c_j (p = c/(n-1)), exactly, with no edge storage, over the
     Poisson windows (lo, hi, off, W) that ``er_weights(n, cs)`` computes once per sweep.
@@ -575,7 +583,9 @@ def er_sweep_weighted(
         chi = susceptibility(largest, sumsq, n)
         acc, buf, cur = open_tally(P)
         tally(buf, cur, largest, second, chi, clusters, 0.0)
-        for _ in range(stop):
+        if start_replicate(meter, stop):
+            return out
+        for k in range(stop):
             u, v = next_pair_below(s, n)
             if u != v:
                 ab, largest, second = link_sizes(ptr, cnt, u, v, largest, second)
@@ -586,7 +596,10 @@ def er_sweep_weighted(
             tally(buf, cur, largest, second, chi, clusters, 0.0)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, k + 1):
+                    return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
@@ -607,7 +620,7 @@ def _pass_link(
 
 
 @njit(cache=True, nogil=True)
-def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
+def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray, meter: np.ndarray) -> np.ndarray:
     """Uniform G(n, m) at each edge count ms[j] (microcanonical: no convolution).
 
     The substrate is a G(n, p') with at least max(ms) edges (redrawn until it has), whose
@@ -622,14 +635,18 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
     lo, hi, off, W = delta_weights(ms)
     for r in range(states.shape[0]):
         s = states[r]
-        edges = gnp_edges(n, p, s)
+        edges = gnp_edges(n, p, s, meter)
         while edges.shape[0] < m_max:
-            edges = gnp_edges(n, p, s)
+            if meter[CANCEL] != 0:
+                return out  # cancelled while drawing the substrate
+            edges = gnp_edges(n, p, s, meter)
         M = edges.shape[0]
         ptr = new_forest(n)
         cnt, obs = new_stats(n, n)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
+        if start_replicate(meter, m_max):
+            return out
         for m in range(1, m_max + 1):
             k = m - 1 + _random_index(M - m + 1, s)
             a = edges[k, 0]
@@ -639,13 +656,16 @@ def gnm_sweep_batch(n: int, ms: np.ndarray, states: np.ndarray) -> np.ndarray:
             _pass_link(ptr, cnt, obs, a, b, m, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
 @njit(cache=True, nogil=True)
 def configuration_sweep_batch(
-    n: int, ks: np.ndarray, cdf: np.ndarray, phis: np.ndarray, states: np.ndarray
+    n: int, ks: np.ndarray, cdf: np.ndarray, phis: np.ndarray, states: np.ndarray, meter: np.ndarray
 ) -> np.ndarray:
     """Bond percolation with occupation phis[j] on a configuration-model multigraph (iid
     degrees from (ks, cdf)); edges are matched lazily in a uniform order. O(n + M).
@@ -660,12 +680,18 @@ def configuration_sweep_batch(
         cnt, obs = new_stats(n, n)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
-        for m in range(1, (hi.max() if P > 0 else 0) + 1):
+        stop = hi.max() if P > 0 else 0
+        if start_replicate(meter, stop):
+            return out
+        for m in range(1, stop + 1):
             a, b = stub_edge(stubs, m - 1, s)
             _pass_link(ptr, cnt, obs, a, b, m, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
@@ -684,7 +710,9 @@ def _torus_step(L: int, i: int, direction: int) -> tuple[int, int, int]:
 
 
 @njit(cache=True, nogil=True)
-def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.ndarray:
+def lattice_bond_sweep_batch(
+    L: int, ps: np.ndarray, states: np.ndarray, meter: np.ndarray
+) -> np.ndarray:
     """Bond percolation on the L×L torus at each ps[j], with wrapping detection.
 
     Bond b < N joins site b to its right neighbour, bond N + i site i to the one below.
@@ -703,7 +731,10 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         cnt, obs = new_stats(N, N)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
-        for m in range(1, (hi.max() if P > 0 else 0) + 1):
+        stop = hi.max() if P > 0 else 0
+        if start_replicate(meter, stop):
+            return out
+        for m in range(1, stop + 1):
             lazy_swap(bonds, m - 1, s)
             b = bonds[m - 1]
             a = b % N
@@ -712,12 +743,17 @@ def lattice_bond_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
             tally_obs(m, obs, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(N, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out
 
 
 @njit(cache=True, nogil=True)
-def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.ndarray:
+def lattice_site_sweep_batch(
+    L: int, ps: np.ndarray, states: np.ndarray, meter: np.ndarray
+) -> np.ndarray:
     """Site percolation on the L×L torus at each ps[j], with wrapping detection.
 
     Clusters, S and the susceptibility count occupied sites only (S = largest / L²).
@@ -737,7 +773,10 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
         cnt, obs = new_stats(N, 0)
         acc, buf, cur = open_tally(P)
         tally_obs(0, obs, buf, cur)
-        for m in range(1, (hi.max() if P > 0 else 0) + 1):
+        stop = hi.max() if P > 0 else 0
+        if start_replicate(meter, stop):
+            return out
+        for m in range(1, stop + 1):
             lazy_swap(sites, m - 1, s)
             i = sites[m - 1]
             occupied[i] = True
@@ -749,5 +788,8 @@ def lattice_site_sweep_batch(L: int, ps: np.ndarray, states: np.ndarray) -> np.n
             tally_obs(m, obs, buf, cur)
             if cur[0] == BLOCK:
                 flush(lo, hi, off, W, acc, buf, cur)
+                if at_step(meter, m):
+                    return out  # cancelled: the caller discards the rows
         finish(N, lo, hi, off, W, acc, buf, cur, out[r])
+        end_replicate(meter, r)
     return out

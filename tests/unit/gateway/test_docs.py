@@ -95,7 +95,7 @@ def test_closed_vocabularies_are_enums(client: TestClient) -> None:
     metrics = schemas["SimulateAbilitiesRequest"]["properties"]["metrics"]
     assert metrics["type"] == "array" and "multiple_choice" in metrics["items"]["enum"]
     verdict = schemas["EmergenceResultOut"]["properties"]["verdict"]["anyOf"][0]
-    assert verdict["enum"] == ["emergent", "smooth", "inconclusive"]
+    assert verdict["enum"] == ["emergent", "smooth", "flat", "declining", "inconclusive"]
     assert schemas["FitScalingLawRequest"]["properties"]["form"]["enum"] == [
         "chinchilla",
         "kaplan",

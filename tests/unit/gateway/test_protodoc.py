@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, get_args, get_type_hints
+from typing import Any, get_args
 
 import pytest
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, FileDescriptor
 
 from gateway.core.protodoc import DESCRIPTOR_SET, Doc, doc_of, parse_comment
-from services.fitting import emergence, results
+from services.fitting import mirage, results
 from services.fitting import server as fitting_server
+from services.fitting.emergence import evidence, fit, series, verdict
 from services.fitting.limits import FitLimits
 from services.simulation import abilities, models
 from services.simulation.limits import Limits
@@ -106,12 +107,16 @@ SERVICE_SETS: dict[str, tuple[str, ...]] = {
     "zuhur.v1.SimulateAbilitiesRequest.metrics": abilities.METRICS,
     "zuhur.v1.FitScalingLawRequest.form": _scaling_forms(),
     "zuhur.v1.FitResult.interval_method": get_args(results.IntervalMethod),
-    "zuhur.v1.EmergenceResult.verdict": get_args(emergence.Verdict),
-    "zuhur.v1.EmergenceResult.likelihood": get_args(
-        get_type_hints(emergence.EmergenceResult)["likelihood"]
-    ),
-    "zuhur.v1.EmergenceResult.sigmoid": emergence.SIGMOID_MODELS,
-    "zuhur.v1.EmergenceResult.best_smooth": emergence.SMOOTH_MODELS,
+    "zuhur.v1.EmergenceResult.verdict": get_args(verdict.Verdict),
+    "zuhur.v1.EmergenceResult.likelihood": get_args(evidence.Likelihood),
+    "zuhur.v1.EmergenceResult.sigmoid": evidence.SIGMOIDS,
+    "zuhur.v1.EmergenceResult.best_smooth": evidence.SMOOTH_LAWS,
+    "zuhur.v1.EmergenceResult.threshold_side": get_args(fit.ThresholdSide),
+    "zuhur.v1.FitEmergenceRequest.scale_kind": series.SCALE_KINDS,
+    "zuhur.v1.EmergenceResult.scale_kind": series.SCALE_KINDS,
+    "zuhur.v1.EmergenceSeries.scale_kind": series.SCALE_KINDS,
+    "zuhur.v1.FitEmergenceBatchRequest.scale_kind": series.SCALE_KINDS,
+    "zuhur.v1.MirageResult.evidence": mirage.EVIDENCE,
 }
 
 
