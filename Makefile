@@ -10,7 +10,7 @@ PROTO_DOCS := zuhur/v1/descriptors.binpb
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
 .PHONY: help venv up test test-unit test-integration lint fmt typecheck proto proto-check \
-        compose-check k8s-check bench load lock clean
+        compose-check k8s-check warm bench load lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,8 +28,11 @@ venv: $(STAMP)  ## create .venv from requirements.lock
 up: $(STAMP)  ## run redis, simulation, fitting and gateway on loopback (Ctrl-C stops all)
 	$(VENV)/bin/honcho -f deploy/local/Procfile -d $(CURDIR) start
 
-test: $(STAMP) proto-check lint typecheck compose-check k8s-check  ## everything CI runs
+test: $(STAMP) proto-check lint typecheck compose-check k8s-check warm  ## everything CI runs
 	$(PY) -m pytest
+
+warm: $(STAMP)  ## compile every numba kernel into NUMBA_CACHE_DIR (only the first run compiles)
+	$(PY) -m services.warm
 
 test-unit: $(STAMP)  ## tests that start no processes
 	$(PY) -m pytest -m "not integration"
