@@ -82,8 +82,11 @@ class Progress:
         progress = self.job.meta["progress"]
         fraction = progress["done"] / progress["total"] if progress["total"] else 0.0
         try:
-            await self.job.update(meta=self.job.meta, progress=fraction)
             queue = self.job.get_queue()
+            stored = await queue.job(self.job.key)
+            if stored is None or stored.status != Status.ACTIVE:
+                return  # aborted or finished meanwhile: a late write would revive the record
+            await self.job.update(meta=self.job.meta, progress=fraction)
             reason = await queue.redis.get(self.job.abort_id)  # type: ignore[attr-defined]
             if reason == CANCELLED.encode():  # (a sweep's abort of an earlier attempt is not)
                 await self.job.update(status=Status.ABORTING)

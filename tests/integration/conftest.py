@@ -25,8 +25,9 @@ def numba_cache() -> Path:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iterator[Stack]:
-    """One shared stack for tests that leave every process running."""
-    s = start_stack(tmp_path_factory.mktemp("stack"), numba_cache)
+    """One shared stack, as `make up` runs it (jobs included), for tests that leave every
+    process running."""
+    s = start_stack(tmp_path_factory.mktemp("stack"), numba_cache, jobs=True)
     yield s
     s.close()
 

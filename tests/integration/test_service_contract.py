@@ -80,7 +80,9 @@ def test_sigterm_drains_in_flight_calls(own_stack: Stack) -> None:
 
     async def run() -> httpx.Response:
         async with httpx.AsyncClient(base_url=own_stack.url, timeout=120) as client:
-            call = asyncio.create_task(client.post("/v1/graphs/sample", json=BIG))
+            # Smaller than BIG: it must finish within the 10 s drain even on a busy machine.
+            body = {**BIG, "n": 500_000}
+            call = asyncio.create_task(client.post("/v1/graphs/sample", json=body))
             while own_stack.in_flight() < 1:  # SIGTERM only once the call is running
                 assert not call.done(), call.result().text
                 await asyncio.sleep(0.01)

@@ -84,7 +84,11 @@ def test_jobs_redis_is_durable_and_never_evicts(compose: dict[str, Any]) -> None
     assert any(v.endswith(":/data") for v in jobs["volumes"])
     cache = compose["services"]["redis"]["command"]
     assert "allkeys-lru" in cache
-    statefulset = next(d for d in k8s_documents() if d["metadata"]["name"] == "jobs-redis")
+    statefulset = next(
+        d
+        for d in k8s_documents()
+        if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "jobs-redis"
+    )
     args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "noeviction" in args and args[args.index("--appendonly") + 1] == "yes"
     assert statefulset["spec"]["volumeClaimTemplates"]
