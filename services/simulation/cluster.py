@@ -32,7 +32,11 @@ BLOCK_TOPIC = "zuhur-simulation-blocks"
 """Scheduler event topic: one {worker, first, count} per finished replicate block."""
 
 POLL_SECONDS = 0.25
-"""How often the coordinator checks for cancellation, and tasks for the stop event."""
+"""How often the coordinator checks its RunControl for cancellation."""
+
+WATCH_SECONDS = 2.0
+"""Long-poll period of a task's wait on the stop Event (a set Event answers at once, so
+this bounds the RPC rate to the scheduler, not the cancel latency)."""
 
 BLOCKS_PER_THREAD = 4
 """Blocks per worker thread when ``batches`` is 0: small enough that uneven blocks and a
@@ -59,7 +63,7 @@ def run_block(
     def watch() -> None:
         while not finished.is_set():
             try:
-                if stop.wait(timeout=POLL_SECONDS):
+                if stop.wait(timeout=WATCH_SECONDS):
                     meter[CANCEL] = 1
                     return
             except Exception:  # the scheduler is gone: the task's result is moot anyway
@@ -136,7 +140,7 @@ class DaskBlocks:
         ``progress(size)`` is called as each block lands; ``control`` counts each block's
         replicates as done when it lands and stops the run (Cancelled) once cancelled.
         """
-        from distributed import Event, wait
+        from distributed import Event
 
         client = self.client()
         blocks = contiguous_batches(first, count, self.pieces(client))
@@ -152,21 +156,22 @@ class DaskBlocks:
         }  # fmt: skip
         handles = {f.key: control.meter(size)[0] for f, (_, size) in futures.items()}
         results: list[np.ndarray | None] = [None] * len(blocks)
+        landed = threading.Event()
+        for fut in futures:
+            fut.add_done_callback(lambda _: landed.set())
         pending = set(futures)
         try:
             while pending:
                 control.check()
-                try:
-                    landed = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
-                except TimeoutError:
-                    continue
-                for fut in landed.done:
+                landed.wait(POLL_SECONDS)
+                landed.clear()
+                for fut in [f for f in pending if f.done()]:
+                    pending.discard(fut)
                     i, size = futures[fut]
                     results[i] = fut.result()
                     control.finish(handles.pop(fut.key))
                     if progress is not None:
                         progress(size)
-                pending = set(landed.not_done)
         except BaseException:
             for handle in handles.values():
                 control.release(handle)

@@ -22,7 +22,7 @@ class Limits:
     max_side: int = 4_096  # L of an L×L lattice
     max_replicates: int = 100_000
     max_points: int = 1_000  # grid points of a sweep
-    max_edges: int = 100_000_000  # expected edges of one realization (or sweep substrate)
+    max_edges: int = 1_000_000_000  # expected edges of one realization (or sweep substrate)
     max_work: int = 2_000_000_000  # replicates × (nodes + expected edges)
     max_cells: int = 2_000_000  # replicates × grid points of a sweep (its result array)
     # Convolution weights a sweep holds (Σ over grid points of the window width; 8 bytes
