@@ -126,10 +126,12 @@ def test_a_worker_killed_mid_sweep_changes_no_byte(cluster: tuple[Stack, Stack, 
     runner = threading.Thread(target=lambda: box.update(curve=_sweep(remote, sweep)))
     runner.start()
     deadline = time.monotonic() + 60
-    while not client.processing([victim]).get(victim):  # kill it while it holds a block
+    lost: set[int] = set()
+    while not lost:  # kill it while it holds a replicate block
         assert time.monotonic() < deadline and runner.is_alive()
+        keys = client.processing([victim]).get(victim, [])
+        lost = {int(k.rsplit("-", 1)[1]) for k in keys if k.startswith("zuhur-block-")}
         time.sleep(0.02)
-    lost = {int(k.rsplit("-", 1)[1]) for k in client.processing([victim])[victim]}
     remote.stop("dask-worker-1", signal.SIGKILL)
     runner.join(120)
     try:
