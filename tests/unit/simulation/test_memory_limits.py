@@ -3,10 +3,9 @@ refused up front (naming the size field) with the kernels' real bytes per node."
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from services.common.control import RunControl
 from services.common.errors import LimitExceeded
 from services.simulation.config import SimulationSettings
 from services.simulation.graphs import sample_graph
@@ -26,10 +25,11 @@ def test_max_nodes_is_configurable_up_to_the_ceiling(monkeypatch: pytest.MonkeyP
 def test_a_request_over_the_memory_budget_is_refused_before_it_runs() -> None:
     # 10^8 nodes at 8 B each on two threads (2 replicates at once) is 1.6 GB: over 1 GiB.
     limits = Limits(max_memory_bytes=2**30)
-    started = time.perf_counter()
+    control = RunControl()
     with pytest.raises(LimitExceeded) as err:
-        sweep(n=10**8, grid=Grid(1.0, 1.0, 1), replicates=2, seed=1, limits=limits, max_workers=2)
-    assert time.perf_counter() - started < 1.0  # refused from the plan, nothing allocated
+        sweep(n=10**8, grid=Grid(1.0, 1.0, 1), replicates=2, seed=1, limits=limits,
+              max_workers=2, control=control)  # fmt: skip
+    assert control.total == 0 and control.done() == 0  # refused by the plan: nothing began
     (violation,) = err.value.violations
     assert violation.field == "n" and "estimated memory" in violation.description
     assert "1.6e+09" in violation.description
