@@ -9,6 +9,7 @@ from deploy.load import locustfile
 from gateway.core.config import Settings
 from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
+from services.simulation import dask_worker
 from services.simulation.config import SimulationSettings
 from tests.integration import conftest, test_warm_starts
 from tests.unit.gateway import test_docs
@@ -34,6 +35,8 @@ locustfile.SeededGatewayUser.weight
 locustfile.SeededGatewayUser
 locustfile.UnseededGatewayUser
 locustfile.SimulationGrpcUser
+# a Dask worker calls its preload module's setup hook (--preload)
+dask_worker.dask_setup
 # gRPC calls the interceptor hook
 locustfile.LocustInterceptor.intercept_unary_unary
 # html.parser.HTMLParser calls its handlers (tests/unit/gateway/test_docs.py)

@@ -20,6 +20,7 @@ from scipy import special
 
 from services.common.control import RunControl
 from services.common.errors import InvalidArgument, require, require_limit
+from services.simulation.cluster import DaskBlocks
 from services.simulation.kernels import abilities as kern
 from services.simulation.replicates import run_replicates
 
@@ -229,6 +230,7 @@ def simulate_abilities(
     executor: Executor | None = None,
     max_workers: int | None = None,
     control: RunControl | None = None,
+    cluster: DaskBlocks | None = None,
 ) -> AbilitiesResult:
     """Simulate ``replicates`` evaluation sets of ``items`` k-token items at every size.
 
@@ -237,7 +239,8 @@ def simulate_abilities(
     vocabulary of edit-distance substitutes (0: substitutes never match the reference).
     Replicate r draws from stream (seed, r), so output is bit-identical for any
     ``executor``/``max_workers``. A missing seed is drawn and reported. A ``control``
-    (services.common.control) reports progress and stops the run (Cancelled). Raises
+    (services.common.control) reports progress and stops the run (Cancelled); a ``cluster``
+    (cluster.DaskBlocks) runs enough replicates as Dask tasks, with the same output. Raises
     InvalidArgument naming ``sizes[i]``, ``k``, ``items``, ``metrics[i]``, ``replicates``,
     ``seed``, ``options``, ``vocab_size``, ``token_accuracy[i]``, ``loss_law.N_c`` or
     ``loss_law.alpha``; LimitExceeded for work over ``limits``.
@@ -291,7 +294,14 @@ def simulate_abilities(
     if control is not None:
         control.begin(replicates)
     raw = run_replicates(
-        kernel, seed, 0, replicates, executor=executor, max_workers=max_workers, control=control
+        kernel,
+        seed,
+        0,
+        replicates,
+        executor=executor,
+        max_workers=max_workers,
+        control=control,
+        cluster=cluster,
     )
     curves = {
         m: _summarise(

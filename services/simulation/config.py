@@ -19,9 +19,10 @@ class SimulationSettings(ServiceSettings):
     metrics_port: int = 9101
     limits: Limits = Field(default_factory=Limits)
     ability_limits: AbilityLimits = Field(default_factory=AbilityLimits)
-    # Scale-out: fan sweeps of at least fanout_min_replicates replicates out over the
-    # replicas behind this target (e.g. dns:///simulation:50051) in fanout_batches batches.
-    fanout_target: str | None = None
-    fanout_batches: int = Field(default=4, ge=1)
-    fanout_min_replicates: int = Field(default=8, ge=2)
-    fanout_deadline_seconds: float = 600.0
+    # Scale-out: requests of at least dask_min_replicates replicates run as Dask tasks on
+    # the cluster of this scheduler (e.g. tcp://dask-scheduler:8786), cut into dask_batches
+    # contiguous replicate blocks (0: 4 per worker thread). Unset: threads here (cluster.py).
+    dask_scheduler: str | None = None
+    dask_min_replicates: int = Field(default=8, ge=1)
+    dask_batches: int = Field(default=0, ge=0)
+    dask_connect_seconds: float = Field(default=10.0, gt=0)

@@ -24,6 +24,7 @@ API (stable; the gRPC servicer maps it 1:1)::
                   on separate threads (split.py); otherwise whole replicates per thread.
     control       optional services.common.control.RunControl: progress and cancellation
                   (kernels poll it per part, per 65536 edges or per replicate; Cancelled)
+    cluster       optional cluster.DaskBlocks: enough replicates run as Dask tasks (same rows)
 
     SampleResult.replicates: tuple of ReplicateStats(edges, largest, second_largest,
         components) — edges of the realized graph (lattice site: bonds between occupied
@@ -49,6 +50,7 @@ import numpy as np
 
 from services.common.control import RunControl
 from services.common.errors import require
+from services.simulation.cluster import DaskBlocks
 from services.simulation.kernels import direct, unionfind
 from services.simulation.limits import DEFAULT_LIMITS, Limits
 from services.simulation.models import (
@@ -59,6 +61,7 @@ from services.simulation.models import (
     SQUARE_LATTICE_SITE,
     DegreeDistribution,
     Substrate,
+    check_memory,
     degree_pmf,
     mean_degree,
     require_int,
@@ -66,7 +69,7 @@ from services.simulation.models import (
     resolve_substrate,
 )
 from services.simulation.replicates import run_replicates
-from services.simulation.split import gnp_threaded, split_across_threads
+from services.simulation.split import gnp_threaded, pool_width, split_across_threads
 from services.simulation.theory import configuration_giant_fraction, er_giant_fraction
 
 SEED_MAX = 2**64 - 1
@@ -209,6 +212,7 @@ def sample_graph(
     executor: Executor | None = None,
     max_workers: int | None = None,
     control: RunControl | None = None,
+    cluster: DaskBlocks | None = None,
 ) -> SampleResult:
     """Draw ``replicates`` independent realizations and summarize their components."""
     sub = resolve_substrate(model, n=n, L=L, degrees=degrees, limits=limits)
@@ -216,9 +220,15 @@ def sample_graph(
     reps = require_int(replicates, "replicates", 1)
     seed_v = require_seed(seed)
     limits.check_work(sub.nodes, plan.edges, reps)
+    check_memory(sub, plan.edges, min(reps, pool_width(executor, max_workers)), limits)
     if control is not None:
         control.begin(reps)
-    if plan.threaded is not None and split_across_threads(reps, executor, max_workers):
+    remote = cluster is not None and cluster.takes(reps)
+    if (
+        plan.threaded is not None
+        and not remote
+        and split_across_threads(reps, executor, max_workers)
+    ):
         table = plan.threaded(seed_v, reps, executor, max_workers, control)
     else:
         table = run_replicates(
@@ -230,6 +240,7 @@ def sample_graph(
             max_workers=max_workers,
             parts=plan.parts,
             control=control,
+            cluster=cluster,
         )
     frac = table[:, 1].astype(np.float64) / sub.nodes
     rows = tuple(ReplicateStats(*(int(x) for x in row)) for row in table)

@@ -59,9 +59,47 @@ class Substrate:
         return self.model in (SQUARE_LATTICE_SITE, SQUARE_LATTICE_BOND)
 
     @property
+    def size_field(self) -> str:
+        """The request field that sets ``nodes``: L for the lattices, else n."""
+        return "L" if self.is_lattice else "n"
+
+    @property
     def pairs(self) -> int:
         """Number of node pairs n(n-1)/2 (the complete graph's edges)."""
         return self.nodes * (self.nodes - 1) // 2
+
+
+NODE_BYTES = {
+    ERDOS_RENYI: 8,  # int32 forest + int32 cluster-size histogram (sweeps; samples use 4)
+    ERDOS_RENYI_GNM: 8,
+    CONFIGURATION: 16,  # + int64 degrees; the stubs are in EDGE_BYTES
+    SQUARE_LATTICE_SITE: 24,  # site order, occupancy, wrap offsets dx dy, forest, histogram
+    SQUARE_LATTICE_BOND: 28,  # bond order (2 a site), dx dy, forest, histogram
+}
+"""Bytes per node one running replicate holds (the kernels' O(n) arrays), by model."""
+
+EDGE_BYTES = {
+    ERDOS_RENYI: 2,  # the threaded sample holds ~3/16 of its int32 pairs (split.AHEAD + 1)
+    CONFIGURATION: 8,  # two int32 stubs an edge
+}
+"""Bytes per expected edge one running replicate holds, where it stores edges at all."""
+
+
+def memory_bytes(sub: Substrate, edges: float, at_once: int) -> float:
+    """Estimated peak bytes of ``at_once`` replicates of ``sub`` with ``edges`` expected edges
+    each running at the same time (the replicates a request's threads hold together)."""
+    per = NODE_BYTES[sub.model] * sub.nodes + EDGE_BYTES.get(sub.model, 0) * edges
+    return float(at_once) * per
+
+
+def check_memory(sub: Substrate, edges: float, at_once: int, limits: Limits) -> None:
+    """Refuse (naming n or L) a request over the configured memory budget, before it runs."""
+    limits.check_memory(
+        memory_bytes(sub, edges, at_once),
+        sub.size_field,
+        f"{at_once} replicate(s) at once × ({NODE_BYTES[sub.model]} B a node × {sub.nodes:g}"
+        f" nodes + {EDGE_BYTES.get(sub.model, 0)} B an edge × {edges:g} edges)",
+    )
 
 
 def require_int(value: Any, field: str, low: int, high: int | None = None) -> int:

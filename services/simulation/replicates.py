@@ -7,16 +7,26 @@ the wall time and the order in which progress is reported change.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from services.common.control import RunControl
 from services.simulation.kernels.rng import stream_states, substream_states
 
+if TYPE_CHECKING:
+    from services.simulation.cluster import DaskBlocks
+
+log = logging.getLogger(__name__)
+
 Progress = Callable[[int, int], None]
 """progress(done, total): replicates finished so far out of the request's total."""
+
+Kernel = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""kernel(states, meter) -> rows, one per replicate of the block of stream states."""
 
 
 def contiguous_batches(first: int, count: int, pieces: int) -> list[tuple[int, int]]:
@@ -33,7 +43,7 @@ def contiguous_batches(first: int, count: int, pieces: int) -> list[tuple[int, i
 
 
 def run_replicates(
-    kernel: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    kernel: Kernel,
     seed: int,
     first: int,
     count: int,
@@ -45,6 +55,7 @@ def run_replicates(
     progress_offset: int = 0,
     parts: int = 0,
     control: RunControl | None = None,
+    cluster: DaskBlocks | None = None,
 ) -> np.ndarray:
     """Apply ``kernel(states, meter)`` to replicates first..first+count-1, rows in order.
 
@@ -57,9 +68,27 @@ def run_replicates(
     sub-stream states ``rng.substream_states(seed, start, size, parts)`` instead.
     A ``control`` hands each block its meter (progress, and the cancel flag the kernel
     polls); once it is cancelled no block starts and ``Cancelled`` is raised.
+    With a ``cluster`` that takes ``count`` replicates, the blocks run as Dask tasks on its
+    workers instead (cluster.py; the same rows), or here when its scheduler is unreachable.
     """
     total = progress_total if progress_total is not None else count
     ctl = control if control is not None else RunControl()
+    if cluster is not None and cluster.takes(count):
+        try:
+            cluster.client()
+        except (OSError, TimeoutError):
+            log.warning("Dask scheduler %s unreachable: running here", cluster.address)
+        else:
+            landed = [progress_offset]
+
+            def on_block(size: int) -> None:
+                landed[0] += size
+                if progress is not None:
+                    progress(landed[0], total)
+
+            return cluster.run(
+                kernel, seed, first, count, parts=parts, control=ctl, progress=on_block
+            )
     workers = max_workers or 1
     parallel = executor is not None or workers > 1
     # several blocks per worker so uneven blocks balance out (progress comes from meters)

@@ -1,6 +1,6 @@
 """Thin gRPC adapter of the simulation engine: proto in, plain science call, proto out.
 
-Also the scale-out coordinator: a big sweep fans out over replicas as SweepBatch calls.
+With a Dask scheduler configured, big requests run on its workers (cluster.py).
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Any
 
 import grpc
-import numpy as np
 
-from services.common.errors import InvalidArgument
 from services.common.protoargs import optional, proto_kwargs, request_seed
 from services.common.rpc import ServicerBase, current_control, server_stream, unary
 from services.simulation import ENGINE_VERSION
 from services.simulation.abilities import LossLaw, simulate_abilities
+from services.simulation.cluster import DaskBlocks
 from services.simulation.config import SimulationSettings
 from services.simulation.graphs import sample_graph
 from services.simulation.models import MODELS
@@ -30,20 +28,10 @@ from services.simulation.protomap import (
     sweep_args,
     sweep_curve,
 )
-from services.simulation.replicates import contiguous_batches
-from services.simulation.sweeps import (
-    SweepBatch,
-    merge_batches,
-    plan_sweep,
-    summarize,
-    sweep,
-    sweep_batch,
-)
+from services.simulation.sweeps import plan_sweep, sweep
 from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
 
 FULL_NAME = "zuhur.v1.Simulation"
-# A replica that is busy or gone: run its batch on this one instead.
-_RUN_HERE = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
 
 
 PROGRESS_INTERVAL = 0.5
@@ -61,7 +49,16 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
         self.kernels = ThreadPoolExecutor(settings.workers, thread_name_prefix="numba")
         self.limits = settings.limits
         self.settings = settings
-        self._peers: simulation_pb2_grpc.SimulationStub | None = None
+        self.cluster = (
+            DaskBlocks(
+                settings.dask_scheduler,
+                min_replicates=settings.dask_min_replicates,
+                batches=settings.dask_batches,
+                connect_timeout=settings.dask_connect_seconds,
+            )
+            if settings.dask_scheduler
+            else None
+        )
 
     @unary
     async def SampleGraph(
@@ -79,6 +76,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             executor=self.kernels,
             max_workers=self.settings.workers,
             control=current_control(),
+            cluster=self.cluster,
         )
         return sample_response(result)
 
@@ -86,24 +84,22 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
     async def Sweep(
         self, request: simulation_pb2.SweepRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[simulation_pb2.SweepEvent]:
+        """Progress at once (0 done), then every ``PROGRESS_INTERVAL`` seconds from the
+        kernels' meters (on a cluster: as its blocks land), then the curve. If the client
+        goes away, the run is cancelled and this ends once the kernels stopped."""
         args = sweep_args(request)
-        fanout = self.settings.fanout_target and args["replicates"] >= max(
-            2, self.settings.fanout_min_replicates
-        )
-        events = self._fanned_sweep(request, args) if fanout else self._local_sweep(args)
-        async for event in events:
-            yield event
-
-    async def _local_sweep(self, args: dict[str, Any]) -> AsyncIterator[simulation_pb2.SweepEvent]:
-        """Run every replicate here. Progress at once (0 done), then every
-        ``PROGRESS_INTERVAL`` seconds from the kernels' meters, then the curve. If the
-        client goes away, the run is cancelled and this ends once the kernels stopped."""
-        plan = plan_sweep(**args, limits=self.limits)  # a bad request fails before any event
+        # a bad request (or one over the memory budget) fails before any event
+        plan = plan_sweep(**args, limits=self.limits, threads=self.settings.workers)
         control = current_control()
         yield progress_event(0, plan.replicates)
         task = asyncio.ensure_future(
             self.run_blocking(
-                sweep, **args, limits=self.limits, executor=self.kernels, control=control
+                sweep,
+                **args,
+                limits=self.limits,
+                executor=self.kernels,
+                control=control,
+                cluster=self.cluster,
             )
         )
         try:
@@ -120,96 +116,6 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
                 await asyncio.wait({task})
             if not task.cancelled():
                 task.exception()  # retrieved: a failure was already reported, or moot
-
-    async def _fanned_sweep(
-        self, request: simulation_pb2.SweepRequest, args: dict[str, Any]
-    ) -> AsyncIterator[simulation_pb2.SweepEvent]:
-        """Split replicates into contiguous batches run by the replicas behind
-        ``fanout_target`` (a busy or unreachable replica's batch runs here), then merge
-        them in replicate order: the same bytes as a one-replica run. Progress counts
-        finished batches; if the client leaves, every batch call is cancelled."""
-        plan = plan_sweep(**args, limits=self.limits)  # validate before fanning out
-        yield progress_event(0, plan.replicates)
-        seeded = simulation_pb2.SweepRequest()
-        seeded.CopyFrom(request)
-        seeded.seed = plan.seed
-        pieces = contiguous_batches(0, plan.replicates, self.settings.fanout_batches)
-        calls = {
-            asyncio.ensure_future(self._batch(seeded, args, first, count))
-            for first, count in pieces
-        }
-        batches: list[SweepBatch] = []
-        try:
-            pending = set(calls)
-            while pending:  # progress as batches land, and at least every interval
-                finished, pending = await asyncio.wait(
-                    pending, timeout=PROGRESS_INTERVAL, return_when=asyncio.FIRST_COMPLETED
-                )
-                batches.extend(f.result() for f in finished)
-                yield progress_event(sum(b.count for b in batches), plan.replicates)
-        finally:  # the client left or a batch failed: stop the others (here and on peers)
-            for call in calls:
-                call.cancel()
-            await asyncio.gather(*calls, return_exceptions=True)
-        result = summarize(merge_batches(batches))
-        yield simulation_pb2.SweepEvent(curve=sweep_curve(result))
-
-    async def _batch(
-        self, request: simulation_pb2.SweepRequest, args: dict[str, Any], first: int, count: int
-    ) -> SweepBatch:
-        if self._peers is None:
-            self._peers = simulation_pb2_grpc.SimulationStub(
-                grpc.aio.insecure_channel(
-                    self.settings.fanout_target or "",
-                    options=[("grpc.lb_policy_name", "round_robin")],
-                )
-            )
-        call = simulation_pb2.SweepBatchRequest(sweep=request, first=first, count=count)
-        local = {**args, "seed": request.seed}
-        try:
-            reply = await self._peers.SweepBatch(
-                call, timeout=self.settings.fanout_deadline_seconds
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() not in _RUN_HERE:
-                raise
-            return await self.run_blocking(
-                sweep_batch, **local, first=first, count=count, limits=self.limits,
-                executor=self.kernels,
-            )  # fmt: skip
-        if reply.engine_version != ENGINE_VERSION:
-            raise RuntimeError(f"replica runs engine {reply.engine_version}, not {ENGINE_VERSION}")
-        plan = plan_sweep(**local, limits=self.limits)
-        shape = (reply.count, reply.points, reply.moments)
-        return SweepBatch(
-            plan, reply.first, np.asarray(reply.values, dtype=np.float64).reshape(shape)
-        )
-
-    @unary
-    async def SweepBatch(
-        self, request: simulation_pb2.SweepBatchRequest, context: grpc.aio.ServicerContext
-    ) -> simulation_pb2.SweepBatchResponse:
-        if not request.sweep.HasField("seed"):
-            raise InvalidArgument.field("sweep.seed", "a batch needs the sweep's seed")
-        batch = await self.run_blocking(
-            sweep_batch,
-            **sweep_args(request.sweep),
-            first=request.first,
-            count=request.count,
-            limits=self.limits,
-            executor=self.kernels,
-            control=current_control(),
-        )
-        count, points, moments = batch.moments.shape
-        reply = simulation_pb2.SweepBatchResponse(
-            first=batch.first,
-            count=count,
-            points=points,
-            moments=moments,
-            engine_version=ENGINE_VERSION,
-        )
-        reply.values.extend(batch.moments.ravel().tolist())
-        return reply
 
     @unary
     async def SimulateAbilities(
@@ -228,6 +134,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             limits=self.settings.ability_limits,
             executor=self.kernels,
             control=current_control(),
+            cluster=self.cluster,
         )
         return abilities_response(result)
 
@@ -251,6 +158,8 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
     def close(self) -> None:
         super().close()
         self.kernels.shutdown(wait=False, cancel_futures=True)
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:

@@ -70,7 +70,7 @@ def gnp_threaded(
     forests = np.empty((count, n), dtype=np.int32)
     own = executor is None
     pool = executor if executor is not None else ThreadPoolExecutor(max_workers=max_workers)
-    drawn: list[Future[np.ndarray]] = []
+    drawn: list[Future[np.ndarray] | None] = []  # a part's slot is emptied once linked
     linked: list[Future[int]] = []
     rows: list[Future[np.ndarray]] = []
     try:
@@ -88,7 +88,11 @@ def gnp_threaded(
             for r in range(count):
                 ctl.check()
                 meters[r][1][STEP] = k
-                part_edges = drawn[(k - 1) * count + r].result()
+                slot = (k - 1) * count + r
+                part = drawn[slot]
+                assert part is not None
+                part_edges = part.result()
+                drawn[slot] = None  # its edge list is freed once linked, not at the end
                 if k + AHEAD < parts:  # keep the drawing thread AHEAD parts in front
                     drawn.append(
                         pool.submit(
@@ -108,7 +112,7 @@ def gnp_threaded(
     except BaseException:
         for handle, _ in meters:
             ctl.release(handle)
-        pending: list[Future[Any]] = [*drawn, *linked, *rows]
+        pending: list[Future[Any]] = [f for f in (*drawn, *linked, *rows) if f is not None]
         for f in pending:
             f.cancel()
         wait(pending)  # a part already running ends before the call returns

@@ -3,7 +3,8 @@
 API (stable; the gRPC servicer maps it 1:1)::
 
     sweep(model="erdos_renyi", *, n=None, L=None, degrees=None, grid, replicates=1, seed,
-          limits=DEFAULT_LIMITS, executor=None, max_workers=None, progress=None, control=None)
+          limits=DEFAULT_LIMITS, executor=None, max_workers=None, progress=None, control=None,
+          cluster=None)
         -> SweepResult
 
     grid          Grid(start, stop, points) — linspace, points >= 1, start <= stop — or
@@ -21,7 +22,10 @@ API (stable; the gRPC servicer maps it 1:1)::
                   ``done()`` counts replicates, the current ones by their occupations) and
                   cancellation (kernels stop within one 512-occupation block; Cancelled)
 
-    Fan-out: sweep_batch(..., first, count) runs replicates first..first+count-1 and returns a
+    cluster       optional cluster.DaskBlocks: enough replicates run as Dask tasks on its
+                  workers, merged in replicate order (the same bytes)
+
+    Batches: sweep_batch(..., first, count) runs replicates first..first+count-1 and returns a
     SweepBatch (per-replicate canonical moments); merge_batches(batches) concatenates
     contiguous batches in replicate order and summarize(batch) gives the SweepResult — for any
     split, bit-identical to sweep(...) (replicate r depends on (seed, r) only).
@@ -52,6 +56,7 @@ import numpy as np
 
 from services.common.control import RunControl
 from services.common.errors import require, require_limit
+from services.simulation.cluster import DaskBlocks
 from services.simulation.graphs import MeanStd, require_seed
 from services.simulation.kernels import newman_ziff as nz
 from services.simulation.limits import DEFAULT_LIMITS, Limits
@@ -62,6 +67,7 @@ from services.simulation.models import (
     SQUARE_LATTICE_SITE,
     DegreeDistribution,
     Substrate,
+    check_memory,
     configuration_threshold,
     degree_pmf,
     mean_degree,
@@ -70,6 +76,7 @@ from services.simulation.models import (
     resolve_substrate,
 )
 from services.simulation.replicates import Progress, run_replicates
+from services.simulation.split import pool_width
 from services.simulation.theory import (
     SQUARE_BOND_THRESHOLD,
     SQUARE_SITE_THRESHOLD,
@@ -189,8 +196,10 @@ def plan_sweep(
     replicates: int,
     seed: int,
     limits: Limits,
+    threads: int = 1,
 ) -> SweepPlan:
-    """Validate a sweep request against the model and the limits."""
+    """Validate a sweep request against the model and the limits (memory: ``threads``
+    replicates at once)."""
     sub = resolve_substrate(model, n=n, L=L, degrees=degrees, limits=limits)
     control, high = _control_of(sub)
     controls = resolve_grid(grid, high, limits)
@@ -208,6 +217,7 @@ def plan_sweep(
     else:
         edges = 2.0 * sub.nodes
     limits.check_work(sub.nodes, edges, reps)
+    check_memory(sub, 0.0 if sub.model == ERDOS_RENYI else edges, min(reps, threads), limits)
     require_limit(reps * len(controls), limits.max_cells, "replicates", "replicates × grid points")
     plan = SweepPlan(sub, control, controls, seed_v, reps)
     require_limit(
@@ -277,6 +287,7 @@ def sweep_batch(
     max_workers: int | None = None,
     progress: Progress | None = None,
     control: RunControl | None = None,
+    cluster: DaskBlocks | None = None,
 ) -> SweepBatch:
     """Run replicates first..first+count-1 (default: all) of a sweep; see the module doc."""
     plan = plan_sweep(
@@ -288,6 +299,7 @@ def sweep_batch(
         replicates=replicates,
         seed=seed,
         limits=limits,
+        threads=pool_width(executor, max_workers),
     )
     start = require_int(first, "first", 0, plan.replicates - 1)
     size = plan.replicates - start if count is None else require_int(count, "count", 1)
@@ -309,6 +321,7 @@ def sweep_batch(
         progress_total=plan.replicates,
         progress_offset=start,
         control=control,
+        cluster=cluster,
     )
     return SweepBatch(plan, start, moments)
 
@@ -395,6 +408,7 @@ def sweep(
     max_workers: int | None = None,
     progress: Progress | None = None,
     control: RunControl | None = None,
+    cluster: DaskBlocks | None = None,
 ) -> SweepResult:
     """Run every replicate of a sweep and summarize it; see the module doc."""
     batch = sweep_batch(
@@ -410,5 +424,6 @@ def sweep(
         max_workers=max_workers,
         progress=progress,
         control=control,
+        cluster=cluster,
     )
     return summarize(batch)

@@ -12,7 +12,7 @@
    replicates (run on a subset of replicates and scaled unless --full) and a plain
    Python/numpy Newman–Ziff with the same binomial convolution.
 3. peak RSS of one realization at n = 10^7, c = 2, in a fresh subprocess (and the RSS of
-   the same imports alone).
+   the same imports alone); with --big also n = 10^8 on 2 threads (time and peak RSS).
 Also: do 2 threads across replicates help, and is a parallel=True (prange) kernel better?
 Times are the best of --repeat runs (wall clock; the machine may be shared).
 """
@@ -243,24 +243,33 @@ def task_threads(repeat: int) -> list[Row]:
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forked parent across exec
 _RSS = (
-    "from services.simulation.graphs import sample_graph; {run}"
-    "print([ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0])"
+    "import time; from services.simulation.graphs import sample_graph; "
+    "from services.simulation.limits import Limits; t = time.perf_counter(); {run}"
+    "print(time.perf_counter() - t, "
+    "[ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0])"
 )
 
 
-def peak_rss_mib(run: bool) -> float:
-    """Peak RSS (MiB) of a fresh interpreter that imports the engine (and samples n=1e7)."""
-    code = _RSS.format(run="sample_graph(n=10**7, c=2.0, seed=1); " if run else "")
+def peak_rss_mib(run: bool, n: int = 10**7, threads: int = 1) -> tuple[float, float]:
+    """(seconds, peak RSS MiB) of a fresh interpreter that imports the engine (and samples
+    one ER realization at n, c = 2 on ``threads`` threads)."""
+    call = (
+        f"sample_graph(n={n}, c=2.0, seed=1, max_workers={threads}, "
+        f"limits=Limits(max_nodes={max(n, 2)})); "
+    )
+    code = _RSS.format(run=call if run else "")
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     )
-    return int(out.stdout.split()[-1]) / 1024.0
+    secs, kib = out.stdout.split()[-2:]
+    return float(secs), int(kib) / 1024.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="run every peer at full size")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement")
+    parser.add_argument("--big", action="store_true", help="also ER n=1e8 (time, peak RSS)")
     args = parser.parse_args()
     rows = task_realization(args.full, args.repeat)
     rows += task_sweep(args.full, args.repeat)
@@ -271,28 +280,34 @@ def main() -> None:
         ours.setdefault(row.task, row.seconds)
         ratio = row.seconds / ours[row.task]
         print(f"{row.task:24} {row.who:26} {row.seconds:10.4f} {ratio:9.1f}  {row.note}")
-    base = peak_rss_mib(run=False)
-    peak = peak_rss_mib(run=True)
+    _, base = peak_rss_mib(run=False)
+    _, peak = peak_rss_mib(run=True)
     print(
         f"\n3. peak RSS, ER n=1e7 c=2: {peak:.0f} MiB (imports alone {base:.0f} MiB; target < 512)"
     )
+    if args.big:  # as served: one replicate's pair space over 2 threads
+        secs, peak = peak_rss_mib(run=True, n=10**8, threads=2)
+        print(
+            f"4. ER n=1e8 c=2, 2 threads: {secs:.1f} s (target < 20), peak RSS {peak:.0f} MiB "
+            "(target < 1024)"
+        )
     # The service runs replicates on one thread per core, so its sweep is the 2-thread row.
     t = {(row.task[:2], row.who): row.seconds for row in rows}
     checks = [
         (
             "1. ER: numpy+scipy / ours (1 thread)",
             t[("1.", "numpy+scipy")] / t[("1.", "zuhur sample_graph")],
-            5,
+            10,
         ),
         (
             "1. ER: numpy+scipy / ours (2 threads, as served)",
             t[("1.", "numpy+scipy")] / t[("1.", "zuhur sample_graph, 2 thr")],
-            5,
+            10,
         ),
         (
             "2. sweep: numpy+scipy loop / ours (2 threads, as served)",
             t[("2.", "numpy+scipy loop")] / t[("2.", "zuhur sweep, 2 threads")],
-            100,
+            250,
         ),
         (
             "2. sweep: plain-numpy Newman–Ziff / ours (2 threads)",

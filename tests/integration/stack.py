@@ -94,6 +94,15 @@ class Stack:
             return redis_args(self.ports["redis"])
         if name == "jobs-redis":
             return jobs_redis_args(self.ports["jobs_redis"], self.log_dir / "jobs-redis-data")
+        if name == "dask-scheduler":  # a Dask cluster on loopback (ports["dask_scheduler"])
+            port = str(self.ports["dask_scheduler"])
+            return [sys.executable, "-m", "distributed.cli.dask_scheduler",
+                    "--host", "127.0.0.1", "--port", port, "--no-dashboard"]  # fmt: skip
+        if name.startswith("dask-worker"):  # one thread, no nanny: SIGKILL really loses it
+            return [sys.executable, "-m", "distributed.cli.dask_worker",
+                    f"tcp://127.0.0.1:{self.ports['dask_scheduler']}", "--host", "127.0.0.1",
+                    "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
+                    "--preload", "services.simulation.dask_worker"]  # fmt: skip
         module = {
             "simulation": "services.simulation",
             "fitting": "services.fitting",

@@ -173,32 +173,6 @@ class SweepEvent(_message.Message):
     curve: SweepCurve
     def __init__(self, progress: _Optional[_Union[SweepProgress, _Mapping]] = ..., curve: _Optional[_Union[SweepCurve, _Mapping]] = ...) -> None: ...
 
-class SweepBatchRequest(_message.Message):
-    __slots__ = ("sweep", "first", "count")
-    SWEEP_FIELD_NUMBER: _ClassVar[int]
-    FIRST_FIELD_NUMBER: _ClassVar[int]
-    COUNT_FIELD_NUMBER: _ClassVar[int]
-    sweep: SweepRequest
-    first: int
-    count: int
-    def __init__(self, sweep: _Optional[_Union[SweepRequest, _Mapping]] = ..., first: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
-
-class SweepBatchResponse(_message.Message):
-    __slots__ = ("first", "count", "points", "moments", "values", "engine_version")
-    FIRST_FIELD_NUMBER: _ClassVar[int]
-    COUNT_FIELD_NUMBER: _ClassVar[int]
-    POINTS_FIELD_NUMBER: _ClassVar[int]
-    MOMENTS_FIELD_NUMBER: _ClassVar[int]
-    VALUES_FIELD_NUMBER: _ClassVar[int]
-    ENGINE_VERSION_FIELD_NUMBER: _ClassVar[int]
-    first: int
-    count: int
-    points: int
-    moments: int
-    values: _containers.RepeatedScalarFieldContainer[float]
-    engine_version: str
-    def __init__(self, first: _Optional[int] = ..., count: _Optional[int] = ..., points: _Optional[int] = ..., moments: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ..., engine_version: _Optional[str] = ...) -> None: ...
-
 class LossLaw(_message.Message):
     __slots__ = ("N_c", "alpha")
     N_C_FIELD_NUMBER: _ClassVar[int]

@@ -45,11 +45,6 @@ class SimulationStub:
                 request_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepRequest.SerializeToString,
                 response_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepEvent.FromString,
                 _registered_method=True)
-        self.SweepBatch = channel.unary_unary(
-                '/zuhur.v1.Simulation/SweepBatch',
-                request_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchRequest.SerializeToString,
-                response_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchResponse.FromString,
-                _registered_method=True)
         self.SimulateAbilities = channel.unary_unary(
                 '/zuhur.v1.Simulation/SimulateAbilities',
                 request_serializer=zuhur_dot_v1_dot_simulation__pb2.SimulateAbilitiesRequest.SerializeToString,
@@ -74,15 +69,6 @@ class SimulationServicer:
 
     def Sweep(self, request, context):
         """Whole curves by Newman-Ziff: progress events, then the curve.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SweepBatch(self, request, context):
-        """Replicates first..first+count-1 of a seeded sweep, as per-replicate moments; a
-        coordinator fans a big sweep out over replicas and merges batches in replicate order,
-        bit-identical to a one-replica run.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -114,11 +100,6 @@ def add_SimulationServicer_to_server(servicer, server):
                     servicer.Sweep,
                     request_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepRequest.FromString,
                     response_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepEvent.SerializeToString,
-            ),
-            'SweepBatch': grpc.unary_unary_rpc_method_handler(
-                    servicer.SweepBatch,
-                    request_deserializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchRequest.FromString,
-                    response_serializer=zuhur_dot_v1_dot_simulation__pb2.SweepBatchResponse.SerializeToString,
             ),
             'SimulateAbilities': grpc.unary_unary_rpc_method_handler(
                     servicer.SimulateAbilities,
@@ -185,33 +166,6 @@ class Simulation:
             '/zuhur.v1.Simulation/Sweep',
             zuhur_dot_v1_dot_simulation__pb2.SweepRequest.SerializeToString,
             zuhur_dot_v1_dot_simulation__pb2.SweepEvent.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SweepBatch(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/zuhur.v1.Simulation/SweepBatch',
-            zuhur_dot_v1_dot_simulation__pb2.SweepBatchRequest.SerializeToString,
-            zuhur_dot_v1_dot_simulation__pb2.SweepBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
