@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.config import DEFAULT_MAX_BODY_BYTES
 
 
 class Settings(BaseSettings):
@@ -29,4 +32,14 @@ class Settings(BaseSettings):
     simulation_deadline_seconds: float = 120.0
     fitting_deadline_seconds: float = 60.0
     health_deadline_seconds: float = 1.0
+    # Request bodies larger than this are refused (413) while being read, before buffering;
+    # the gRPC message limits on both sides derive from it (services.common.config).
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    # API keys (comma-separated) and/or a file of them (a mounted Secret); none: no auth.
+    api_keys: str = ""
+    api_keys_file: str | None = None
+    # Per-client quotas in Redis (client = API key, or address when keys are off); off
+    # when empty / 0. Rate in the `limits` notation, e.g. "600/minute".
+    rate_limit: str = ""
+    max_concurrent_per_client: int = Field(default=0, ge=0)
     log_level: str = "info"
