@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 def redis_options(settings: Settings) -> dict[str, Any]:
     """Connection options of every gateway Redis client (timeouts; password when set)."""
     return {
+        "password": settings.redis_password,
         "socket_timeout": settings.redis_timeout_seconds,
         "socket_connect_timeout": settings.redis_timeout_seconds,
     }

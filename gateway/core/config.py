@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.config import DEFAULT_MAX_BODY_BYTES
+
+# Not a secret: used only when ZUHUR_GATEWAY_CACHE_HMAC_KEY is unset (``make up``).
+DEV_CACHE_HMAC_KEY = "zuhur-development-cache-key"
 
 
 class Settings(BaseSettings):
@@ -22,6 +25,13 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 7 * 24 * 3600
     # Cache key schema version: bump when the cached JSON layout changes.
     cache_schema: int = 1
+    # Password of the cache Redis (shared with the jobs Redis): ZUHUR_REDIS_PASSWORD.
+    redis_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZUHUR_REDIS_PASSWORD", "redis_password")
+    )
+    # Secret that authenticates cached values (HMAC); the gateway and the job worker must
+    # share it. Unset: a development key, logged as such at startup.
+    cache_hmac_key: str = DEV_CACHE_HMAC_KEY
     # Redis operations give up after this long; errors count as misses.
     redis_timeout_seconds: float = 0.25
     # After a Redis error, skip Redis for this long instead of paying the timeout per request.

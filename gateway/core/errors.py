@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status.rpc_status import GRPC_DETAILS_METADATA_KEY
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -161,6 +162,15 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return text or "body"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] == Match.PARTIAL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: request validation, gRPC errors, and anything unexpected."""
 
@@ -186,6 +196,8 @@ def install(app: FastAPI) -> None:
             detail = f"the body is not valid JSON ({detail.lower()})"
         response = problem(status, title, detail)
         response.headers.update(exc.headers or {})
+        if status == 405:  # every method of the path, not only the first route's
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(grpc.aio.AioRpcError)
@@ -223,6 +235,8 @@ _EVERYWHERE: dict[str, dict[str, Any]] = {
 _V1: dict[str, dict[str, Any]] = {
     "401": {"description": "API key missing or not valid", "content": {PROBLEM: {}}},
     "429": {"description": "Busy or over this client's quota; see Retry-After",
+            "content": {PROBLEM: {}}},
+    "503": {"description": "A service or store is unavailable; see Retry-After",
             "content": {PROBLEM: {}}},
 }  # fmt: skip
 BEARER = {"ApiKey": {"type": "http", "scheme": "bearer", "description": "An API key"}}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.stack import Stack, start_stack
+from tests.integration.stack import ROOT, Stack, start_stack
 
 SMALL_LIMITS = {
     "ZUHUR_SIMULATION_LIMITS__MAX_NODES": "20000",
@@ -40,15 +40,16 @@ MAX_SECONDS = 80
 
 @pytest.fixture(scope="module")
 def small_stack(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iterator[Stack]:
-    s = start_stack(tmp_path_factory.mktemp("fuzz"), numba_cache, **SMALL_LIMITS)
+    s = start_stack(tmp_path_factory.mktemp("fuzz"), numba_cache, jobs=True, **SMALL_LIMITS)
     yield s
     s.close()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(420)
 def test_schemathesis_finds_nothing(small_stack: Stack, tmp_path: Path) -> None:
     command = [
         str(Path(sys.executable).with_name("st")),
+        f"--config-file={ROOT / 'schemathesis.toml'}",
         "run",
         f"{small_stack.url}/openapi.json",
         "--checks=all",
@@ -63,5 +64,7 @@ def test_schemathesis_finds_nothing(small_stack: Stack, tmp_path: Path) -> None:
         "--no-color",
         f"--report-dir={tmp_path}",
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=170, check=False)
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=MAX_SECONDS + 60, check=False
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]

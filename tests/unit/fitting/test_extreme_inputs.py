@@ -11,7 +11,9 @@ import pytest
 from services.common.errors import InvalidArgument
 from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
+from services.fitting.models.critical_point import fit_critical_point
 from services.fitting.models.power_law import fit_power_law
+from tests.unit.fitting.test_critical_point import _scaling_curves
 
 BNSL_X = [160, 256, 384, 512, 576, 640, 736]
 BNSL_Y = [2.14, 2.09, 2.05, 2.0, 1.86, 1.51, 0.97]
@@ -43,3 +45,12 @@ def test_a_negative_holdout_is_refused() -> None:
     with pytest.raises(InvalidArgument) as refused:
         fit_power_law([1, 2, 4, 8, 16], [10.0, 5.1, 2.4, 1.26, 0.62], holdout_largest=-1)
     assert [v.field for v in refused.value.violations] == ["holdout_largest"]
+
+
+@pytest.mark.parametrize("one_over_nu", [1e300, 2147483647.0])
+def test_a_fixed_exponent_that_flattens_every_size_is_refused(one_over_nu: float) -> None:
+    """s^(-1/nu) is 0 at every size: the line through the peaks is not identifiable."""
+    curves = _scaling_curves(1.0, 1 / 3, 1 / 3, 1 / 3)
+    with pytest.raises(InvalidArgument) as refused:
+        fit_critical_point(curves, one_over_nu=one_over_nu)
+    assert [v.field for v in refused.value.violations] == ["one_over_nu"]
