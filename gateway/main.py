@@ -87,7 +87,9 @@ def create_app(
         return response
 
     # Pure ASGI, the last added runs first: key check, then quotas, then the body limit.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
+    )
     app.add_middleware(
         Quotas,
         redis_url=settings.redis_url,

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Request bodies larger than this are refused (413) while being read, before buffering;
     # the gRPC message limits on both sides derive from it (services.common.config).
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    # A body that stalls this long between chunks is refused (408), freeing the connection.
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
     # API keys (comma-separated) and/or a file of them (a mounted Secret); none: no auth.
     api_keys: str = ""
     api_keys_file: str | None = None

@@ -130,6 +130,7 @@ _HTTP_TITLES = {
     401: "Unauthorized",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     413: "Request body too large",
     415: "Unsupported media type",
 }
@@ -164,11 +165,12 @@ def _loc(loc: tuple[int | str, ...]) -> str:
 
 def allowed_methods(request: Request) -> list[str]:
     """The methods some route of the app serves at the request's path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if route.matches(request.scope)[0] == Match.PARTIAL:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
 
 
 def install(app: FastAPI) -> None:
@@ -216,6 +218,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": title, "content": {PROBLEM: {}}}
     for code, title in (
         (400, "Malformed JSON (line and column named) or a body that cannot be parsed"),
+        (408, "The body stalled longer than the read timeout"),
         (413, "Request body larger than the configured limit"),
         (415, "Body not sent as application/json"),
         (422, "Invalid request (the field is named)"),

@@ -74,6 +74,8 @@ def test_a_50_mb_body_is_refused_within_a_second_without_buffering(
     before = memory_kib(pid, "VmRSS")
     status, body, elapsed = post_raw(stack.url, "/v1/fits/power-law", 50 * MIB, chunked)
     grown_mib = (memory_kib(pid, "VmRSS") - before) / 1024
+    print(f"50 MB {'chunked' if chunked else 'declared'}: {status} in {elapsed:.3f} s, "
+          f"RSS +{grown_mib:.1f} MiB")  # fmt: skip
     assert status == 413
     problem = json.loads(body[body.find(b"{") :].split(b"\r\n")[0])
     assert problem["status"] == 413 and str(DEFAULT_MAX_BODY_BYTES) in problem["detail"]
@@ -105,6 +107,8 @@ def test_eight_concurrent_50_mb_bodies_keep_the_gateway_bounded(
     for t in threads:
         t.join(30)
     peak_growth_mib = (memory_kib(pid, "VmHWM") - peak_before) / 1024
+    print(f"8 x 50 MB {'chunked' if chunked else 'declared'}: peak RSS +{peak_growth_mib:.1f} "
+          f"MiB, /healthz {health.elapsed.total_seconds():.3f} s")  # fmt: skip
     assert [r[0] for r in results] == [413] * 8
     assert health.status_code == 200 and health.elapsed.total_seconds() < 1.0
     bound = 8 * DEFAULT_MAX_BODY_BYTES / MIB + 50 if chunked else 50

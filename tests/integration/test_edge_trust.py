@@ -4,6 +4,7 @@ in Redis, a password on Redis, and cached values that cannot be forged."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,9 +24,9 @@ FIT = {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62]}
 SAMPLE = {"model": "erdos_renyi", "n": 20000, "c": 2.0, "replicates": 4, "seed": 11}
 SLOW_SWEEP = {
     "model": "erdos_renyi",
-    "n": 400000,
+    "n": 1000000,
     "grid": {"start": 0, "stop": 4, "points": 60},
-    "replicates": 24,
+    "replicates": 32,
     "seed": 5,
 }
 
@@ -47,6 +48,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iter
         ZUHUR_GATEWAY_RATE_LIMIT=f"{RATE}/minute",
         ZUHUR_GATEWAY_MAX_CONCURRENT_PER_CLIENT="1",
         ZUHUR_GATEWAY_CACHE_HMAC_KEY="integration-cache-key",
+        ZUHUR_GATEWAY_BODY_READ_TIMEOUT_SECONDS="1",
     )
     yield s
     s.close()
@@ -114,8 +116,12 @@ def test_a_client_over_its_concurrency_gets_429_while_another_is_served(
     second = httpx.post(
         f"{guarded.url}/v1/fits/power-law", json=FIT, headers=auth("delta-key"), timeout=30
     )
+    # another client, while delta's sweep still holds delta's only slot
     other = httpx.post(
-        f"{guarded.url}/v1/graphs/sample", json=SAMPLE, headers=auth("alpha-key"), timeout=60
+        f"{guarded.url}/v1/fits/power-law",
+        json={**FIT, "predict_x": [32]},
+        headers=auth("alpha-key"),
+        timeout=30,
     )
     still_running = guarded.in_flight("simulation") >= 1
     holder.join(120)
@@ -173,3 +179,26 @@ def test_redis_with_a_password_refuses_a_gateway_without_it(
         assert (reply.status_code, reply.headers["x-cache"]) == (200, "BYPASS")
     finally:
         stack.close()
+
+
+def test_a_body_that_stalls_is_refused_with_408(guarded: Stack) -> None:
+    """Slowloris: 10 of 100 declared bytes, then silence; the gateway answers within about
+    the read timeout (1 s here) and closes instead of waiting for ever."""
+    sock = socket.create_connection(("127.0.0.1", guarded.ports["gateway"]), timeout=10)
+    head = (
+        "POST /v1/fits/power-law HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alpha-key\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    )
+    start = time.perf_counter()
+    sock.sendall(head.encode() + b'{"x": [1, ')
+    answer = b""
+    while b"}" not in answer:
+        data = sock.recv(65536)
+        if not data:
+            break
+        answer += data
+    elapsed = time.perf_counter() - start
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"application/problem+json" in answer
+    assert 0.9 < elapsed < 5, elapsed
