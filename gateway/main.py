@@ -6,19 +6,32 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
+from gateway.core.auth import ApiKeys, load_keys
+from gateway.core.bodylimit import BodyLimit
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
 from gateway.core.config import Settings
 from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from gateway.core.quotas import Quotas
 from gateway.jobs.config import JobSettings
 from gateway.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
+
+
+def redis_options(settings: Settings) -> dict[str, Any]:
+    """Connection options of every gateway Redis client (timeouts; password when set)."""
+    return {
+        "password": settings.redis_password,
+        "socket_timeout": settings.redis_timeout_seconds,
+        "socket_connect_timeout": settings.redis_timeout_seconds,
+    }
 
 
 def create_app(
@@ -73,4 +86,19 @@ def create_app(
         HTTP_DURATION.labels(request.method, template).observe(time.perf_counter() - start)
         return response
 
+    # Pure ASGI, the last added runs first: key check, then quotas, then the body limit.
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
+    )
+    app.add_middleware(
+        Quotas,
+        redis_url=settings.redis_url,
+        rate=settings.rate_limit,
+        concurrency=settings.max_concurrent_per_client,
+        slot_ttl_seconds=max(settings.simulation_deadline_seconds,
+                             settings.fitting_deadline_seconds) + 30,
+        redis_options=redis_options(settings),
+    )  # fmt: skip
+    app.state.api_keys = load_keys(settings.api_keys, settings.api_keys_file)
+    app.add_middleware(ApiKeys, keys=app.state.api_keys)
     return app

@@ -30,7 +30,12 @@ def redis_server_binary() -> str:
     return str(bundled)
 
 
-def redis_args(port: int, bind: str = "127.0.0.1") -> list[str]:
+def password_args(password: str | None) -> list[str]:
+    """``--requirepass`` when a password is given (ZUHUR_REDIS_PASSWORD), else nothing."""
+    return ["--requirepass", password] if password else []
+
+
+def redis_args(port: int, bind: str = "127.0.0.1", password: str | None = None) -> list[str]:
     """Command line of a disposable cache Redis on ``bind:port``."""
     return [
         redis_server_binary(),
@@ -40,10 +45,13 @@ def redis_args(port: int, bind: str = "127.0.0.1") -> list[str]:
         "--appendonly", "no",
         "--maxmemory", "512mb",
         "--maxmemory-policy", "allkeys-lru",
+        *password_args(password),
     ]  # fmt: skip
 
 
-def jobs_redis_args(port: int, data_dir: Path, bind: str = "127.0.0.1") -> list[str]:
+def jobs_redis_args(
+    port: int, data_dir: Path, bind: str = "127.0.0.1", password: str | None = None
+) -> list[str]:
     """Command line of the durable jobs Redis: AOF (fsync always) in ``data_dir``, noeviction
     (a full Redis refuses new jobs rather than dropping accepted ones)."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +64,7 @@ def jobs_redis_args(port: int, data_dir: Path, bind: str = "127.0.0.1") -> list[
         "--appendonly", "yes",
         "--appendfsync", "always",
         "--maxmemory-policy", "noeviction",
+        *password_args(password),
     ]  # fmt: skip
 
 
@@ -66,10 +75,11 @@ def main() -> None:
     parser.add_argument("--jobs", action="store_true", help="the durable jobs Redis")
     parser.add_argument("--dir", type=Path, default=Path(".jobs-redis"), help="its data folder")
     args = parser.parse_args()
+    password = os.environ.get("ZUHUR_REDIS_PASSWORD") or None
     if args.jobs:
-        argv = jobs_redis_args(args.port, args.dir, args.bind)
+        argv = jobs_redis_args(args.port, args.dir, args.bind, password)
     else:
-        argv = redis_args(args.port, args.bind)
+        argv = redis_args(args.port, args.bind, password)
     os.execv(argv[0], argv)
 
 

@@ -1,7 +1,9 @@
 """The result cache in Redis: deterministic keys, TTLs, single flight, and never a failure.
 
 Key ``zuhur:v{schema}:{engine_version}:{sha256(method, request bytes)}``; values are the
-response JSON. Any Redis error is logged, counted and treated as a miss, and Redis is then
+response JSON behind an HMAC tag bound to the key (gateway.core.integrity): a value that
+fails the check is a miss (counted as a ``verify`` error), recomputed and overwritten.
+Any Redis error is logged, counted and treated as a miss, and Redis is then
 skipped for a short back-off so a dead Redis costs no latency per request.
 """
 
@@ -18,7 +20,8 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from gateway.core.config import Settings
+from gateway.core.config import DEV_CACHE_HMAC_KEY, Settings
+from gateway.core.integrity import sign, verify
 from gateway.core.metrics import CACHE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,13 @@ class ResultCache:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.secret = settings.cache_hmac_key.encode()
+        if settings.cache_hmac_key == DEV_CACHE_HMAC_KEY:
+            log.warning("cached values are signed with the development key; "
+                        "set ZUHUR_GATEWAY_CACHE_HMAC_KEY")  # fmt: skip
         self.client = aioredis.Redis.from_url(
             settings.redis_url,
+            password=settings.redis_password,
             socket_timeout=settings.redis_timeout_seconds,
             socket_connect_timeout=settings.redis_timeout_seconds,
             health_check_interval=30,
@@ -78,13 +86,22 @@ class ResultCache:
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
-        return None if raw is None else json.loads(raw)
+        if raw is None:
+            return None
+        blob = raw.encode() if isinstance(raw, str) else raw
+        data = verify(self.secret, blob, key.encode())
+        if data is None:  # forged, corrupted or signed with another key: never served
+            CACHE_ERRORS.labels("verify").inc()
+            log.warning("cached value under %s failed its integrity check; recomputing", key)
+            return None
+        return json.loads(data)
 
     async def set(self, key: str, value: dict[str, Any]) -> bool:
         if not self.available:
             return False
         try:
-            await self.client.set(key, json.dumps(value), ex=self.settings.cache_ttl_seconds)
+            blob = sign(self.secret, json.dumps(value).encode(), key.encode())
+            await self.client.set(key, blob, ex=self.settings.cache_ttl_seconds)
         except (RedisError, OSError) as exc:
             self._failed("set", exc)
             return False

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.core.config import Settings
+from services.common.config import message_limit
 from zuhur.v1 import common_pb2, fitting_pb2_grpc, simulation_pb2_grpc
 
 SIMULATION = "zuhur.v1.Simulation"
@@ -56,11 +57,16 @@ class Upstreams:
     engine_versions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Send whatever an admitted body can become (the services accept as much).
+        options = [
+            *_OPTIONS,
+            ("grpc.max_send_message_length", message_limit(self.settings.max_body_bytes)),
+        ]
         self.simulation_channel = grpc.aio.insecure_channel(
-            self.settings.simulation_target, options=_OPTIONS
+            self.settings.simulation_target, options=options
         )
         self.fitting_channel = grpc.aio.insecure_channel(
-            self.settings.fitting_target, options=_OPTIONS
+            self.settings.fitting_target, options=options
         )
         self.simulation = simulation_pb2_grpc.SimulationStub(self.simulation_channel)
         self.fitting = fitting_pb2_grpc.FittingStub(self.fitting_channel)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.config import DEFAULT_MAX_BODY_BYTES
+
+# Not a secret: used only when ZUHUR_GATEWAY_CACHE_HMAC_KEY is unset (``make up``).
+DEV_CACHE_HMAC_KEY = "zuhur-development-cache-key"
 
 
 class Settings(BaseSettings):
@@ -19,6 +25,13 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 7 * 24 * 3600
     # Cache key schema version: bump when the cached JSON layout changes.
     cache_schema: int = 1
+    # Password of the cache Redis (shared with the jobs Redis): ZUHUR_REDIS_PASSWORD.
+    redis_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZUHUR_REDIS_PASSWORD", "redis_password")
+    )
+    # Secret that authenticates cached values (HMAC); the gateway and the job worker must
+    # share it. Unset: a development key, logged as such at startup.
+    cache_hmac_key: str = DEV_CACHE_HMAC_KEY
     # Redis operations give up after this long; errors count as misses.
     redis_timeout_seconds: float = 0.25
     # After a Redis error, skip Redis for this long instead of paying the timeout per request.
@@ -29,4 +42,16 @@ class Settings(BaseSettings):
     simulation_deadline_seconds: float = 120.0
     fitting_deadline_seconds: float = 60.0
     health_deadline_seconds: float = 1.0
+    # Request bodies larger than this are refused (413) while being read, before buffering;
+    # the gRPC message limits on both sides derive from it (services.common.config).
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    # A body that stalls this long between chunks is refused (408), freeing the connection.
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # API keys (comma-separated) and/or a file of them (a mounted Secret); none: no auth.
+    api_keys: str = ""
+    api_keys_file: str | None = None
+    # Per-client quotas in Redis (client = API key, or address when keys are off); off
+    # when empty / 0. Rate in the `limits` notation, e.g. "600/minute".
+    rate_limit: str = ""
+    max_concurrent_per_client: int = Field(default=0, ge=0)
     log_level: str = "info"

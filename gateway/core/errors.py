@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status.rpc_status import GRPC_DETAILS_METADATA_KEY
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -122,6 +124,37 @@ def grpc_problem(error: grpc.aio.AioRpcError, service: str, path: str = "") -> J
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+# Titles of the HTTP-level refusals (routing, body, media type).
+_HTTP_TITLES = {
+    400: "Malformed request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+    408: "Request timeout",
+    413: "Request body too large",
+    415: "Unsupported media type",
+}
+
+
+def line_column(text: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of character offset ``pos`` in ``text``."""
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _malformed_json(exc: RequestValidationError) -> JSONResponse | None:
+    """400 for a body that is not JSON at all, naming the line and column."""
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            pos = int(error["loc"][-1])
+            doc = exc.body if isinstance(exc.body, str) else ""
+            line, column = line_column(doc, pos)
+            reason = error.get("ctx", {}).get("error", "invalid JSON")
+            detail = f"malformed JSON at line {line}, column {column}: {reason}"
+            return problem(400, _HTTP_TITLES[400], detail, line=line, column=column)
+    return None
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
     parts = [p for p in loc if p not in ("body", "query", "path")]
     text = ""
@@ -130,14 +163,44 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return text or "body"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app serves at the request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: request validation, gRPC errors, and anything unexpected."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = _malformed_json(exc)
+        if malformed is not None:
+            return malformed
+        if isinstance(exc.body, bytes):  # FastAPI parses only JSON media types
+            media = request.headers.get("content-type", "none")
+            detail = f"send the body as application/json (got content-type {media})"
+            return problem(415, _HTTP_TITLES[415], detail)
         errors = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "Invalid request", detail, errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        status = exc.status_code
+        title = _HTTP_TITLES.get(status, "HTTP error")
+        detail = str(exc.detail)
+        if status == 400:  # invalid UTF-8, a 5,000-digit integer, nesting too deep
+            detail = f"the body is not valid JSON ({detail.lower()})"
+        response = problem(status, title, detail)
+        response.headers.update(exc.headers or {})
+        if status == 405:  # every method of the path, not only the first route's
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
+        return response
 
     @app.exception_handler(grpc.aio.AioRpcError)
     async def _upstream(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
@@ -154,9 +217,46 @@ def install(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": title, "content": {PROBLEM: {}}}
     for code, title in (
+        (400, "Malformed JSON (line and column named) or a body that cannot be parsed"),
+        (408, "The body stalled longer than the read timeout"),
+        (413, "Request body larger than the configured limit"),
+        (415, "Body not sent as application/json"),
         (422, "Invalid request (the field is named)"),
         (429, "Service busy; retry after Retry-After seconds"),
         (503, "A service is unavailable"),
         (504, "Deadline exceeded"),
     )
 }
+
+
+# Refusals any operation can give whatever its route: a wrong path, a method it lacks.
+_EVERYWHERE: dict[str, dict[str, Any]] = {
+    "404": {"description": "No such route or resource", "content": {PROBLEM: {}}},
+    "405": {"description": "Method not allowed here (see Allow)", "content": {PROBLEM: {}}},
+}
+# ... and any /v1 operation: API key checks and per-client quotas.
+_V1: dict[str, dict[str, Any]] = {
+    "401": {"description": "API key missing or not valid", "content": {PROBLEM: {}}},
+    "429": {"description": "Busy or over this client's quota; see Retry-After",
+            "content": {PROBLEM: {}}},
+    "503": {"description": "A service or store is unavailable; see Retry-After",
+            "content": {PROBLEM: {}}},
+}  # fmt: skip
+BEARER = {"ApiKey": {"type": "http", "scheme": "bearer", "description": "An API key"}}
+
+
+def document_refusals(spec: dict[str, Any], keys_required: bool) -> dict[str, Any]:
+    """``spec`` with the routing refusals (404, 405) documented on every operation, key and
+    quota refusals on every /v1 one, and the bearer scheme when keys are required."""
+    for path, ops in spec.get("paths", {}).items():
+        for op in ops.values():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            extra = {**_EVERYWHERE, **(_V1 if path.startswith("/v1/") else {})}
+            for code, response in extra.items():
+                op["responses"].setdefault(code, response)
+            if keys_required and path.startswith("/v1/"):
+                op["security"] = [{"ApiKey": []}]
+    if keys_required:
+        spec.setdefault("components", {}).setdefault("securitySchemes", {}).update(BEARER)
+    return spec

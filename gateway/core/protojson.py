@@ -5,6 +5,9 @@ schema) are generated from message descriptors, JSON keys are the proto field na
 64-bit integers stay JSON numbers (protobuf's own JSON mapping would turn them into strings).
 Descriptions, units, allowed values and bounds come from the proto comments (``protodoc``);
 they document the schema only: the services stay the one place that enforces them.
+Request scalars are strict (a boolean or a string is never a number, a number never a
+string; an integer field takes no 1.0) and ``@choices`` fields take only their choices, so
+what is accepted is what the OpenAPI says; the services still check everything else.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, create_model
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, Strict, create_model
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -102,10 +105,15 @@ def _field_type(field: FieldDescriptor, request: bool) -> Any:
         base: Any = model_for(cast(Descriptor, field.message_type), request)
     else:
         base = str if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM else _SCALARS[field.cpp_type]
+        doc = doc_of(field.full_name)
+        if request and doc.choices and base is str:  # a closed set, as the schema's enum says
+            base = Literal[doc.choices]  # (matches strings only)
+        elif request:  # JSON types as the schema says: true is not 1, "1000" is not 1000
+            base = Annotated[base, Strict()]
         if field.cpp_type in _INT_RANGE and request:  # responses need no range check
             low, high = _INT_RANGE[field.cpp_type]
-            base = Annotated[int, Field(ge=low, le=high)]
-        extra = _value_schema(doc_of(field.full_name))
+            base = Annotated[int, Strict(), Field(ge=low, le=high)]
+        extra = _value_schema(doc)
         if extra:
             base = Annotated[base, SchemaExtra(tuple(extra.items()))]
         if _SCALARS.get(field.cpp_type) is float and not request:

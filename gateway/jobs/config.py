@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,10 @@ class JobSettings(BaseSettings):
 
     # The jobs Redis: persistent (AOF) and noeviction, never the allkeys-lru cache.
     redis_url: str = "redis://127.0.0.1:6380/0"
+    # ZUHUR_REDIS_PASSWORD, as for the cache Redis.
+    redis_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("ZUHUR_REDIS_PASSWORD", "redis_password")
+    )
     queue_name: str = "zuhur"
     # Jobs one worker process runs at once (each is one upstream call).
     concurrency: int = 4

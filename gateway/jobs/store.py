@@ -35,6 +35,7 @@ def open_queue(settings: JobSettings, retry_seconds: float) -> RedisQueue:
     retries = max(1, math.ceil(retry_seconds / _BACKOFF_CAP))
     client = aioredis.Redis.from_url(
         settings.redis_url,
+        password=settings.redis_password,
         retry=Retry(ExponentialBackoff(cap=_BACKOFF_CAP, base=0.05), retries),
         retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError],
         socket_connect_timeout=2.0,

@@ -48,6 +48,7 @@ async def serve(
             ("grpc.max_connection_age_ms", settings.max_connection_age_ms),
             ("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)),
             ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
         ]
     )
     register(servicer, server)

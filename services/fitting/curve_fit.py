@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from services.common.errors import InvalidArgument
 from services.fitting.least_squares import (
     Curve,
     CurveJacobian,
@@ -88,9 +89,12 @@ def multistart_least_squares(
             budget.check()
         if not np.all(np.isfinite(theta0)):
             continue
-        fit = weighted_least_squares(
-            spec.f, X, z, theta0, jac=spec.jac, sigma=sigma, bounds=spec.bounds, budget=budget
-        )
+        try:
+            fit = weighted_least_squares(
+                spec.f, X, z, theta0, jac=spec.jac, sigma=sigma, bounds=spec.bounds, budget=budget
+            )
+        except ArithmeticError:  # this start overflowed; another may not
+            continue
         if not np.isfinite(fit.rss):
             continue
         if best is None or (fit.converged, -fit.rss) > (best.converged, -best.rss):
@@ -159,15 +163,23 @@ def fit_curve(
     holdout_largest: int = 0,
     min_distinct: Callable[[np.ndarray], None] | None = None,
     budget: TimeBudget | None = None,
+    response_field: str = "y",
 ) -> FitResult:
     """Fit, then intervals, predictions and holdout; see the module docstring.
+
+    When no starting point gives a finite fit the request is refused naming
+    ``response_field`` (the data, not the service, is at fault).
 
     ``min_distinct(idx)`` (optional) raises InvalidArgument when rows ``idx`` cannot identify
     the model; bootstrap resamples that fail it count as failed. The bootstrap, prediction
     and holdout tails are the shared ``pipeline.finish_fit``.
     """
     z = np.log(y) if spec.log_response else y
-    fit = multistart_least_squares(spec, X, z, sigma=sigma, budget=budget)
+    try:
+        fit = multistart_least_squares(spec, X, z, sigma=sigma, budget=budget)
+    except ArithmeticError as exc:  # e.g. values so extreme the model overflows everywhere
+        detail = f"no finite fit to these values ({exc})"
+        raise InvalidArgument.field(response_field, detail) from None
     result = curvature_fit_result(
         spec.model, spec.names, fit, z, params=_curvature_params(spec, fit)
     )

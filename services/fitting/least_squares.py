@@ -143,7 +143,10 @@ def weighted_least_squares(
     if max_nfev is not None:
         kwargs["max_nfev"] = max_nfev
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        res = optimize.least_squares(residual, theta0, jac=jac_arg, method=method, **kwargs)
+        try:
+            res = optimize.least_squares(residual, theta0, jac=jac_arg, method=method, **kwargs)
+        except ValueError as exc:  # scipy's checks: infs or NaNs in the Jacobian's SVD
+            raise ArithmeticError(f"least squares left the finite range: {exc}") from None
         theta = res.x
         fitted = f(theta, x)
         jw = res.jac if jac is None else jac_arg(theta)  # type: ignore[operator]

@@ -119,6 +119,8 @@ def finish_fit(
     budget: TimeBudget | None = None,
 ) -> FitResult:
     """Bootstrap (optional), predictions, holdout (optional); see the module docstring."""
+    if holdout_largest < 0:
+        raise InvalidArgument.field("holdout_largest", f"must be >= 0, got {holdout_largest}")
     if bootstrap > 0:
         cov = _bootstrap(result, tails, point, cov, bootstrap, seed, budget)
     result.predictions += tails.predict(cov)

@@ -63,6 +63,8 @@ class Stack:
     numba_cache: Path
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # requirepass of both Redis servers (clients get it from ZUHUR_REDIS_PASSWORD in extra_env)
+    redis_password: str | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -91,9 +93,10 @@ class Stack:
 
     def command(self, name: str) -> list[str]:
         if name == "redis":
-            return redis_args(self.ports["redis"])
+            return redis_args(self.ports["redis"], password=self.redis_password)
         if name == "jobs-redis":
-            return jobs_redis_args(self.ports["jobs_redis"], self.log_dir / "jobs-redis-data")
+            data = self.log_dir / "jobs-redis-data"
+            return jobs_redis_args(self.ports["jobs_redis"], data, password=self.redis_password)
         if name == "dask-scheduler":  # a Dask cluster on loopback (ports["dask_scheduler"])
             port = str(self.ports["dask_scheduler"])
             return [sys.executable, "-m", "distributed.cli.dask_scheduler",
@@ -134,8 +137,9 @@ class Stack:
                 proc.wait()
         return int(proc.returncode)
 
-    def wait_ready(self, timeout: float = 240.0) -> dict[str, object]:
-        """Block until /readyz says ready (both services SERVING and Redis up)."""
+    def wait_ready(self, timeout: float = 240.0, status: str = "ready") -> dict[str, object]:
+        """Block until /readyz says ``status``: "ready" (both services SERVING and Redis up)
+        or "degraded" (services SERVING, Redis refusing)."""
         deadline = time.monotonic() + timeout
         last: object = None
         while time.monotonic() < deadline:
@@ -145,7 +149,7 @@ class Stack:
             try:
                 reply = httpx.get(f"{self.url}/readyz", timeout=2.0)
                 last = reply.json()
-                if reply.status_code == 200 and reply.json()["status"] == "ready":
+                if reply.status_code == 200 and reply.json()["status"] == status:
                     return reply.json()  # type: ignore[no-any-return]
             except httpx.HTTPError as exc:
                 last = exc
@@ -204,16 +208,24 @@ class Stack:
             self.stop(name)
 
 
-def start_stack(log_dir: Path, numba_cache: Path, jobs: bool = False, **extra_env: str) -> Stack:
-    """Start every process on fresh ports and wait until the gateway reports ready
+def start_stack(
+    log_dir: Path,
+    numba_cache: Path,
+    jobs: bool = False,
+    redis_password: str | None = None,
+    ready: str = "ready",
+    **extra_env: str,
+) -> Stack:
+    """Start every process on fresh ports and wait until the gateway reports ``ready``
     (and, with ``jobs``, the jobs Redis and a worker taking jobs)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(log_dir, numba_cache, ports=stack_ports(), extra_env=extra_env)
+    stack = Stack(log_dir, numba_cache, ports=stack_ports(), extra_env=extra_env,
+                  redis_password=redis_password)  # fmt: skip
     names = ("redis", "jobs-redis", "simulation", "fitting", "gateway", "jobs")
     try:
         for name in names if jobs else [n for n in names if not n.startswith("jobs")]:
             stack.start(name)
-        stack.wait_ready()
+        stack.wait_ready(status=ready)
         if jobs:
             stack.wait_worker()
     except BaseException:

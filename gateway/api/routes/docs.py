@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.core.clients import FITTING, SIMULATION, Upstreams
+from gateway.core.errors import document_refusals
 from gateway.core.protojson import MAX_ITEMS_LIMIT, MAXIMUM_LIMIT
 
 ASSETS_URL = "/docs-assets"
@@ -84,6 +85,7 @@ async def openapi(request: Request) -> JSONResponse:
     timeout = app.state.settings.health_deadline_seconds
     limits = await service_limits(app.state.upstreams, timeout)
     spec = resolve_limits(app.openapi(), limits)  # a new tree: the cached schema stays
+    document_refusals(spec, keys_required=bool(app.state.api_keys))
     missing = sorted({name.split(".")[0] for name in unresolved_names(spec, limits)})
     if missing:  # a service is down: say so rather than guess its limits
         spec["info"]["x-limits-unavailable"] = missing

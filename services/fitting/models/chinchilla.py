@@ -398,6 +398,10 @@ def fit_chinchilla(
     require_same_length(pn, pd, "predict_D")
     for arr, name in ((pn, "predict_N"), (pd, "predict_D"), (pc, "predict_C")):
         require_positive(arr, name)
+    tiny = np.flatnonzero(pc / 6.0 < np.finfo(np.float64).tiny)  # C/6 FLOPs goes into logs
+    if tiny.size:
+        i = int(tiny[0])
+        raise InvalidArgument.field(f"predict_C[{i}]", f"must be at least 1.4e-307, got {pc[i]:g}")
     budget = budget or TimeBudget.from_limits(limits)
     u, v, ell = np.log(n_arr), np.log(d_arr), np.log(l_arr)
 

@@ -180,7 +180,13 @@ def _fit_shift(
 ) -> LeastSquaresFit:
     """Threshold fit x*(s) = x_c + b·s^(-1/ν); 1/ν fixed when given."""
     if one_over_nu is not None:
-        return _fit_line(np.power(sizes, -one_over_nu), peaks)
+        t = np.power(sizes, -one_over_nu)
+        if np.unique(t[t > 0]).size < 2:  # every size^(-1/nu) underflowed to 0 (or ties)
+            raise InvalidArgument.field(
+                "one_over_nu",
+                f"{one_over_nu:g} is too large for these sizes: size^(-1/nu) underflows to 0",
+            )
+        return _fit_line(t, peaks)
     best: tuple[float, np.ndarray] = (math.inf, np.zeros(3))
     for w in _NU_SCAN:
         t = np.power(sizes, -w)

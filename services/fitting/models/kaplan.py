@@ -201,4 +201,5 @@ def fit_kaplan(
         holdout_largest=holdout_largest,
         min_distinct=identifiable,
         budget=budget or TimeBudget.from_limits(limits),
+        response_field="loss",
     )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from gateway.api.routes.docs import resolve_limits
 from gateway.core.config import Settings
@@ -103,10 +104,14 @@ def test_closed_vocabularies_are_enums(client: TestClient) -> None:
 
 
 def test_documentation_does_not_change_what_the_gateway_accepts() -> None:
-    """Enums and limits are the services' to enforce; the gateway passes the value on."""
+    """Configured limits are the services' to enforce (only they know them); the gateway
+    passes the value on. A closed set of choices is the schema's enum, and the gateway
+    accepts what the schema says (a request the schema calls invalid is never accepted)."""
     body = model_for(simulation_pb2.SampleGraphRequest.DESCRIPTOR, request=True)
-    parsed = body.model_validate({"model": "watts_strogatz", "n": 10**12})
-    assert parsed.model_dump()["model"] == "watts_strogatz"
+    parsed = body.model_validate({"model": "erdos_renyi", "n": 10**12})
+    assert parsed.model_dump()["n"] == 10**12
+    with pytest.raises(ValidationError):
+        body.model_validate({"model": "watts_strogatz"})
     sizes = model_for(simulation_pb2.SimulateAbilitiesRequest.DESCRIPTOR, request=True)
     assert len(sizes.model_validate({"sizes": [1.0] * 5000}).model_dump()["sizes"]) == 5000
 
