@@ -15,8 +15,10 @@ from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
 from gateway.core.config import Settings
 from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from gateway.core.requestid import RequestIdMiddleware
 from gateway.jobs.config import JobSettings
 from gateway.jobs.store import JobStore
+from services.common import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ def create_app(
     """The gateway app; channels and the Redis clients live exactly as long as the app."""
     settings = settings or Settings()
     job_settings = job_settings or JobSettings()
+    telemetry.setup("zuhur-gateway")  # per process (a no-op without an OTLP endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,4 +76,7 @@ def create_app(
         HTTP_DURATION.labels(request.method, template).observe(time.perf_counter() - start)
         return response
 
+    # Request id and access log inside the tracing middleware, so both see the trace id.
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    telemetry.instrument_app(app)
     return app

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.core.config import Settings
+from gateway.core.requestid import grpc_interceptors
 from zuhur.v1 import common_pb2, fitting_pb2_grpc, simulation_pb2_grpc
 
 SIMULATION = "zuhur.v1.Simulation"
@@ -57,10 +58,10 @@ class Upstreams:
 
     def __post_init__(self) -> None:
         self.simulation_channel = grpc.aio.insecure_channel(
-            self.settings.simulation_target, options=_OPTIONS
+            self.settings.simulation_target, options=_OPTIONS, interceptors=grpc_interceptors()
         )
         self.fitting_channel = grpc.aio.insecure_channel(
-            self.settings.fitting_target, options=_OPTIONS
+            self.settings.fitting_target, options=_OPTIONS, interceptors=grpc_interceptors()
         )
         self.simulation = simulation_pb2_grpc.SimulationStub(self.simulation_channel)
         self.fitting = fitting_pb2_grpc.FittingStub(self.fitting_channel)

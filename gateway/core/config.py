@@ -30,3 +30,5 @@ class Settings(BaseSettings):
     fitting_deadline_seconds: float = 60.0
     health_deadline_seconds: float = 1.0
     log_level: str = "info"
+    # One structured line per request (zuhur.access logger; probes and /metrics at DEBUG).
+    access_log: bool = True
