@@ -12,7 +12,7 @@ from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
 from services.simulation.config import SimulationSettings
 from tests.integration import conftest, otlp, test_warm_starts
-from tests.unit.gateway import test_docs
+from tests.unit.gateway import test_docs, test_requestid
 
 # pydantic-settings reads the class attribute
 Settings.model_config
@@ -44,3 +44,4 @@ test_docs.Assets.handle_data
 requestid.StreamRequestId.intercept_unary_stream
 # grpc calls the test collector's OTLP TraceService method (tests/integration/otlp.py)
 otlp.Collector.Export
+test_requestid.Record.intercept_service  # a server interceptor in the test

@@ -88,9 +88,12 @@ def wait_log(stack: Stack, name: str, timeout: float = 10.0, **match: Any) -> di
 
 def test_sync_request_is_one_trace_gateway_to_service(traced: Stack, collector: Collector) -> None:
     header, trace_id, parent_id = traceparent()
+    nodes = traced.metric("simulation", "zuhur_engine_nodes_total", method="SampleGraph")
+    replicates = traced.metric("simulation", "zuhur_engine_replicates_total", method="SampleGraph")
+    body = sample_body(secrets.randbelow(2**31))
     reply = httpx.post(
         f"{traced.url}/v1/graphs/sample",
-        json=sample_body(secrets.randbelow(2**31)),
+        json=body,
         headers={"traceparent": header},
         timeout=60,
     )
@@ -117,6 +120,11 @@ def test_sync_request_is_one_trace_gateway_to_service(traced: Stack, collector: 
     rpc = wait_log(traced, "simulation", logger="zuhur.rpc", request_id=trace_id)
     assert rpc["trace_id"] == trace_id and rpc["span_id"] == served.span_id
     assert rpc["rpc_method"] == "SampleGraph" and rpc["code"] == "OK"
+    # The engine's work counters grew by the request's replicates and replicates x n.
+    after = traced.metric("simulation", "zuhur_engine_replicates_total", method="SampleGraph")
+    assert after - replicates == body["replicates"]
+    after = traced.metric("simulation", "zuhur_engine_nodes_total", method="SampleGraph")
+    assert after - nodes == body["replicates"] * body["n"]
 
 
 def test_job_continues_the_submitting_trace(traced: Stack, collector: Collector) -> None:
@@ -162,6 +170,9 @@ def test_problems_and_every_response_carry_the_request_id(traced: Stack) -> None
     assert len(reply.json()["trace_id"]) == 32  # still its own trace
     line = wait_log(traced, "gateway", logger="zuhur.access", request_id="bug-report-42")
     assert line["status"] == 422 and line["trace_id"] == reply.json()["trace_id"]
+    # The service judged n (its limit) and logged the call under the caller's request id.
+    line = wait_log(traced, "simulation", logger="zuhur.rpc", request_id="bug-report-42")
+    assert line["code"] == "INVALID_ARGUMENT"
 
     missing = httpx.get(f"{traced.url}/v1/jobs/{'0' * 32}", timeout=10)
     assert missing.status_code == 404

@@ -172,7 +172,9 @@ def test_cross_check_catches_a_metric_the_code_does_not_export(
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 def test_promtool_accepts_rules_and_config() -> None:
+    tests = ALERTS.parent / "alerts_test.yml"  # each degraded state fires its alert
     for args in (
+        ["test", "rules", str(tests)],
         ["check", "rules", str(ALERTS)],
         ["check", "config", str(ALERTS.parent / "prometheus.yml")],
     ):
