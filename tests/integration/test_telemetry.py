@@ -187,3 +187,30 @@ def test_problems_and_every_response_carry_the_request_id(traced: Stack) -> None
         response = httpx.get(f"{traced.url}{path}", headers={"x-request-id": "bad id!"})
         ids.add(response.headers["x-request-id"])  # an unsafe id is replaced, never echoed
     assert "bad id!" not in ids and len(ids) == 5
+
+
+def test_streamed_sweep_is_traced_through_the_aio_server_interceptor(
+    traced: Stack, collector: Collector
+) -> None:
+    header, trace_id, _ = traceparent()
+    body = {
+        "model": "erdos_renyi",
+        "n": 300,
+        "grid": {"start": 0, "stop": 4, "points": 5},
+        "replicates": 3,
+        "seed": secrets.randbelow(2**31),
+    }
+    nodes = traced.metric("simulation", "zuhur_engine_nodes_total", method="Sweep")
+    headers = {"traceparent": header, "accept": "application/x-ndjson"}
+    reply = httpx.post(f"{traced.url}/v1/sweeps", json=body, headers=headers, timeout=60)
+    assert reply.status_code == 200
+    assert "curve" in reply.text.splitlines()[-1]
+    sweep = "/zuhur.v1.Simulation/Sweep"
+    spans = collector.wait_for(trace_id, {"POST /v1/sweeps", sweep})
+    call = one(spans, service="zuhur-gateway", name=sweep, kind=CLIENT)
+    served = one(spans, service="zuhur-simulation", name=sweep, kind=SERVER)
+    assert served.parent_id == call.span_id
+    rpc = wait_log(traced, "simulation", logger="zuhur.rpc", trace_id=trace_id, rpc_method="Sweep")
+    assert rpc["code"] == "OK" and rpc["request_id"] == trace_id
+    after = traced.metric("simulation", "zuhur_engine_nodes_total", method="Sweep")
+    assert after - nodes == body["replicates"] * body["n"]
