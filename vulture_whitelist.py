@@ -6,13 +6,14 @@ methods) are skipped by ``ignore_decorators`` in pyproject.toml instead.
 """
 
 from deploy.load import locustfile
+from gateway.core import requestid
 from gateway.core.config import Settings
 from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
 from services.simulation import dask_worker
 from services.simulation.config import SimulationSettings
-from tests.integration import conftest, test_warm_starts
-from tests.unit.gateway import test_docs
+from tests.integration import conftest, otlp, test_warm_starts
+from tests.unit.gateway import test_docs, test_requestid
 
 # pydantic-settings reads the class attribute
 Settings.model_config
@@ -42,3 +43,8 @@ locustfile.LocustInterceptor.intercept_unary_unary
 # html.parser.HTMLParser calls its handlers (tests/unit/gateway/test_docs.py)
 test_docs.Assets.handle_starttag
 test_docs.Assets.handle_data
+# grpc.aio calls the request-id interceptors' hooks (gateway/core/requestid.py)
+requestid.StreamRequestId.intercept_unary_stream
+# grpc calls the test collector's OTLP TraceService method (tests/integration/otlp.py)
+otlp.Collector.Export
+test_requestid.Record.intercept_service  # a server interceptor in the test

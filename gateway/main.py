@@ -19,8 +19,10 @@ from gateway.core.clients import Upstreams
 from gateway.core.config import Settings
 from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
 from gateway.core.quotas import Quotas
+from gateway.core.requestid import RequestIdMiddleware
 from gateway.jobs.config import JobSettings
 from gateway.jobs.store import JobStore
+from services.common import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ def create_app(
     """The gateway app; channels and the Redis clients live exactly as long as the app."""
     settings = settings or Settings()
     job_settings = job_settings or JobSettings()
+    telemetry.setup("zuhur-gateway")  # per process (a no-op without an OTLP endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,4 +104,7 @@ def create_app(
     )  # fmt: skip
     app.state.api_keys = load_keys(settings.api_keys, settings.api_keys_file)
     app.add_middleware(ApiKeys, keys=app.state.api_keys)
+    # Request id and access log inside the tracing middleware, so both see the trace id.
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    telemetry.instrument_app(app)
     return app

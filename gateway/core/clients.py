@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.core.config import Settings
 from services.common.config import message_limit
+from gateway.core.requestid import grpc_interceptors
 from zuhur.v1 import common_pb2, fitting_pb2_grpc, simulation_pb2_grpc
 
 SIMULATION = "zuhur.v1.Simulation"
@@ -63,10 +64,10 @@ class Upstreams:
             ("grpc.max_send_message_length", message_limit(self.settings.max_body_bytes)),
         ]
         self.simulation_channel = grpc.aio.insecure_channel(
-            self.settings.simulation_target, options=options
+            self.settings.simulation_target, options=options, interceptors=grpc_interceptors()
         )
         self.fitting_channel = grpc.aio.insecure_channel(
-            self.settings.fitting_target, options=options
+            self.settings.fitting_target, options=options, interceptors=grpc_interceptors()
         )
         self.simulation = simulation_pb2_grpc.SimulationStub(self.simulation_channel)
         self.fitting = fitting_pb2_grpc.FittingStub(self.fitting_channel)

@@ -55,3 +55,5 @@ class Settings(BaseSettings):
     rate_limit: str = ""
     max_concurrent_per_client: int = Field(default=0, ge=0)
     log_level: str = "info"
+    # One structured line per request (zuhur.access logger; probes and /metrics at DEBUG).
+    access_log: bool = True

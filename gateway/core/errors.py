@@ -15,6 +15,8 @@ from grpc_status.rpc_status import GRPC_DETAILS_METADATA_KEY
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from gateway.core import requestid
+
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
@@ -40,12 +42,14 @@ _JOB_METHODS["/v1/abilities/simulate"] = "simulate_abilities"
 def problem_body(
     status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
 ) -> dict[str, Any]:
-    """The problem+json document; ``errors`` lists ``{field, message}`` per bad field."""
+    """The problem+json document; ``errors`` lists ``{field, message}`` per bad field;
+    ``request_id`` (and ``trace_id`` while tracing) point a bug report to the request."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     if errors:
         body["errors"] = errors
     body.update(extra)
+    body.update(requestid.problem_fields())
     return body
 
 
@@ -59,7 +63,9 @@ def problem(
 ) -> JSONResponse:
     """A problem+json response; 429 and 503 say when to retry (``retry_after``, default 1 s)."""
     body = problem_body(status, title, detail, errors, **extra)
-    headers = {"Retry-After": str(retry_after or 1)} if status in (429, 503) else None
+    headers = requestid.response_headers()  # the 500 handler's response skips the middleware
+    if status in (429, 503):
+        headers["Retry-After"] = str(retry_after or 1)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

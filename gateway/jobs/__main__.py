@@ -7,12 +7,12 @@ worker's jobs are retried once their heartbeat lapses.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from prometheus_client import start_http_server
 
 from gateway.jobs.config import JobSettings
 from gateway.jobs.worker import build_worker
+from services.common import logs, telemetry
 
 
 async def serve(settings: JobSettings) -> None:
@@ -26,9 +26,8 @@ async def serve(settings: JobSettings) -> None:
 
 def main() -> None:
     settings = JobSettings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(settings.log_level, "zuhur-jobs")
+    telemetry.setup("zuhur-jobs")
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     asyncio.run(serve(settings))
 

@@ -22,6 +22,7 @@ from saq.queue.redis import RedisQueue
 from saq.utils import now
 
 from gateway.jobs.config import JobSettings
+from gateway.jobs.tracing import submission_meta
 
 FUNCTION = "run_job"  # the worker's job function
 CANCELLED = "cancelled by the client"  # the abort reason of DELETE /v1/jobs/{id}
@@ -135,7 +136,12 @@ class JobStore:
             ttl=s.ttl_seconds,
             retry_delay=s.retry_delay_seconds,
             retry_backoff=s.retry_max_delay_seconds,
-            meta={"method": method, "created_at": created, "progress": {"done": 0, "total": 0}},
+            meta={
+                "method": method,
+                "created_at": created,
+                "progress": {"done": 0, "total": 0},
+                **submission_meta(),  # the worker continues this request's trace
+            },
         )
         await self.queue.redis.delete(job.abort_id)  # a finished twin's cancel no longer applies
         if await self.queue.enqueue(job) is None:  # lost a race with an identical submission

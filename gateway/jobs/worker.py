@@ -24,7 +24,7 @@ from gateway.core.config import Settings
 from gateway.core.errors import grpc_problem
 from gateway.core.metrics import CACHE_LOOKUPS
 from gateway.core.protojson import from_json, to_json
-from gateway.jobs import methods
+from gateway.jobs import methods, tracing
 from gateway.jobs.config import JobSettings
 from gateway.jobs.metrics import (
     JOB_DURATION,
@@ -145,7 +145,8 @@ async def compute(
     state: WorkerState, method: ComputeMethod, message: Message, progress: Progress, lookup: bool
 ) -> dict[str, Any]:
     """The synchronous route's JSON for ``message``: from the result cache when allowed and
-    present, else computed upstream and stored (seeded results only, as the routes do)."""
+    present, else computed upstream and stored (seeded results only, as the routes do).
+    The cache status (hit, miss, bypass) is noted in the job's record for its log line."""
     rpc = rpc_of(state, method)
     if method.stream_field is not None:
         invoker = streamed(rpc, method.stream_field, progress)
@@ -156,6 +157,7 @@ async def compute(
     found = await lookup_key(ctx, call, message)
     if found is not None and lookup and (hit := await state.cache.get(found[0])) is not None:
         CACHE_LOOKUPS.labels("hit").inc()
+        progress.job.meta["cache"] = "HIT"
         return hit
     result = to_json(await invoke(call, message))
     stored = False
@@ -164,6 +166,7 @@ async def compute(
         if result.get("engine_version", version) == version:
             stored = await state.cache.set(key, result)
     CACHE_LOOKUPS.labels("miss" if stored else "bypass").inc()
+    progress.job.meta["cache"] = "MISS" if stored else "BYPASS"
     return result
 
 
@@ -232,6 +235,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def before_process(ctx: dict[str, Any]) -> None:
     job: Job = ctx["job"]
     ctx["started"] = time.perf_counter()
+    ctx["attempt"] = tracing.begin(job)
     JOBS_RUNNING.inc()
     if job.attempts > 1:
         JOB_RETRIES.labels(job.meta.get("method", "?")).inc()
@@ -243,9 +247,11 @@ async def after_process(ctx: dict[str, Any]) -> None:
     name = job.meta.get("method", "?")
     status = api_status(job)
     outcome = "retried" if status in ("queued", "running") else status
-    JOB_DURATION.labels(name, outcome).observe(time.perf_counter() - ctx["started"])
+    elapsed = time.perf_counter() - ctx["started"]
+    JOB_DURATION.labels(name, outcome).observe(elapsed)
     if outcome != "retried":
         JOBS_FINISHED.labels(name, outcome).inc()
+    tracing.end(ctx.pop("attempt", None), job, outcome, elapsed)
 
 
 async def watch_queue(worker: Worker[Any], every: float = 2.0) -> None:

@@ -91,6 +91,12 @@ class RunControl:
         with self._lock:
             self._live.pop(handle, None)
 
+    @property
+    def finished(self) -> float:
+        """Replicates of kernel calls that returned (the work really done, for throughput)."""
+        with self._lock:
+            return self._finished
+
     def done(self) -> float:
         """Replicates done so far, fractional; never decreases between calls."""
         with self._lock:

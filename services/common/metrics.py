@@ -54,3 +54,18 @@ WARMUP_SECONDS = Gauge(
     "Seconds the service spent warming its kernels before reporting SERVING.",
     ["service"],
 )
+SERVING = Gauge(
+    "zuhur_grpc_server_serving",
+    "1 while the service reports SERVING on its health service, 0 while warming up or draining.",
+    ["service"],
+)
+ENGINE_REPLICATES = Counter(
+    "zuhur_engine_replicates_total",
+    "Replicates (independent realizations) the kernels finished, by method.",
+    ["service", "method"],
+)
+ENGINE_NODES = Counter(
+    "zuhur_engine_nodes_total",
+    "Nodes (or lattice sites) of the finished replicates: replicates times graph size.",
+    ["service", "method"],
+)

@@ -30,6 +30,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from services.common import control as run_control
+from services.common import observe
 from services.common.control import RunControl
 from services.common.errors import Cancelled, InvalidArgument, WorkTimeout
 from services.common.metrics import GRPC_DURATION, GRPC_IN_FLIGHT, GRPC_REJECTED, GRPC_REQUESTS
@@ -133,6 +134,10 @@ class ServicerBase:
                 work.exception()  # retrieved: the expected Cancelled is not an error
             raise
 
+    def nodes_per_replicate(self, request: Any) -> int:
+        """Graph size of one replicate of ``request``, for the engine's nodes/s (0: none)."""
+        return 0
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -174,10 +179,12 @@ def busy_status(limit: int, retry_after: float) -> grpc.Status:
 
 
 async def _enter(self: ServicerBase, method: str, context: grpc.aio.ServicerContext) -> RunControl:
+    observe.bind_request(context)
     ctl = self.admission.try_enter()
     if ctl is None:
         GRPC_REJECTED.labels(self.service_name, method).inc()
         GRPC_REQUESTS.labels(self.service_name, method, "RESOURCE_EXHAUSTED").inc()
+        observe.log_rpc(self.service_name, method, "RESOURCE_EXHAUSTED", 0.0)
         await context.abort_with_status(
             busy_status(self.admission.limit, self.admission.retry_after())
         )
@@ -206,11 +213,22 @@ async def _map_error(exc: BaseException, outcome: _Outcome, context: Any, method
 
 
 def _record(
-    self: ServicerBase, method: str, outcome: _Outcome, start: float, ctl: RunControl
+    self: ServicerBase,
+    method: str,
+    outcome: _Outcome,
+    start: float,
+    ctl: RunControl,
+    request: Any,
 ) -> None:
+    elapsed = time.perf_counter() - start
     self.admission.leave(ctl)
     GRPC_REQUESTS.labels(self.service_name, method, outcome.code.name).inc()
-    GRPC_DURATION.labels(self.service_name, method).observe(time.perf_counter() - start)
+    GRPC_DURATION.labels(self.service_name, method).observe(elapsed)
+    replicates = ctl.finished
+    observe.count_work(
+        self.service_name, method, replicates, replicates * self.nodes_per_replicate(request)
+    )
+    observe.log_rpc(self.service_name, method, outcome.code.name, elapsed)
 
 
 def unary(
@@ -229,7 +247,7 @@ def unary(
             await _map_error(exc, outcome, context, method)
             raise
         finally:
-            _record(self, method, outcome, start, ctl)
+            _record(self, method, outcome, start, ctl, request)
 
     return wrapper
 
@@ -253,6 +271,6 @@ def server_stream(
             await _map_error(exc, outcome, context, method)
             raise
         finally:
-            _record(self, method, outcome, start, ctl)
+            _record(self, method, outcome, start, ctl, request)
 
     return wrapper

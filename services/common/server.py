@@ -21,18 +21,23 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from services.common import logs, telemetry
 from services.common.config import ServiceSettings
 from services.common.jitcache import COLD_MESSAGE, count_kernels, is_cold
-from services.common.metrics import WARMUP_SECONDS
+from services.common.metrics import SERVING, WARMUP_SECONDS
 from services.common.rpc import ServicerBase
 
 log = logging.getLogger(__name__)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def configure_logging(level: str, service: str) -> None:
+    """Log lines in the format ``ZUHUR_LOG_FORMAT`` names (services.common.logs)."""
+    logs.configure(level, service)
+
+
+def telemetry_name(full_name: str) -> str:
+    """The traces' service name of a proto service: zuhur.v1.Simulation -> zuhur-simulation."""
+    return "zuhur-" + full_name.rsplit(".", 1)[-1].lower()
 
 
 async def serve(
@@ -43,6 +48,7 @@ async def serve(
     warmup: Callable[[], None],
 ) -> None:
     """Run ``servicer`` until SIGTERM/SIGINT; ``full_name`` is its proto service name."""
+    telemetry.setup(telemetry_name(full_name))  # before the server: it instruments grpc.aio
     server = grpc.aio.server(
         options=[
             ("grpc.max_connection_age_ms", settings.max_connection_age_ms),
@@ -63,6 +69,7 @@ async def serve(
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set(full_name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    SERVING.labels(full_name).set(0)
     await server.start()
     log.info("%s listening on %s (metrics on :%d)", full_name, address, settings.metrics_port)
 
@@ -84,11 +91,13 @@ async def serve(
         elapsed = time.perf_counter() - started
         WARMUP_SECONDS.labels(full_name).set(elapsed)
         await health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
+        SERVING.labels(full_name).set(1)
         log.info("%s warmed up in %.2f s (kernels: %s): SERVING", full_name, elapsed,
                  count_kernels())  # fmt: skip
         await stop.wait()
 
     log.info("%s shutting down (grace %.1f s)", full_name, settings.grace_seconds)
     await health_servicer.enter_graceful_shutdown()
+    SERVING.labels(full_name).set(0)
     await server.stop(settings.grace_seconds)
     servicer.close()

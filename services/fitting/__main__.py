@@ -16,7 +16,7 @@ def main() -> None:
     from services.fitting.warmup import warm_kernels
 
     settings = FittingSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, "zuhur-fitting")
     logging.getLogger(__name__).info("kernel cache: %s", cache or "none (NUMBA_CACHE_DIR unset)")
     asyncio.run(serve(settings, FittingServicer(settings), register, FULL_NAME, warm_kernels))
 

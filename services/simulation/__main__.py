@@ -16,7 +16,7 @@ def main() -> None:
     from services.simulation.warmup import warm_kernels
 
     settings = SimulationSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, "zuhur-simulation")
     logging.getLogger(__name__).info("kernel cache: %s", cache or "none (NUMBA_CACHE_DIR unset)")
     servicer = SimulationServicer(settings)
     asyncio.run(serve(settings, servicer, register, FULL_NAME, warm_kernels))

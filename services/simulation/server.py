@@ -155,6 +155,17 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             models=list(MODELS),
         )
 
+    def nodes_per_replicate(self, request: Any) -> int:
+        """n, or L * L for the lattices (a batch: its sweep's); abilities have no graph."""
+        if isinstance(request, simulation_pb2.SweepBatchRequest):
+            request = request.sweep
+        fields = request.DESCRIPTOR.fields_by_name
+        if "n" in fields and request.HasField("n"):
+            return int(request.n)
+        if "L" in fields and request.HasField("L"):
+            return int(request.L) ** 2
+        return 0
+
     def close(self) -> None:
         super().close()
         self.kernels.shutdown(wait=False, cancel_futures=True)

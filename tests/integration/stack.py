@@ -7,6 +7,7 @@ The same entrypoints as ``make up`` and the containers (``python -m services.sim
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -198,6 +199,19 @@ class Stack:
                 raise TimeoutError(f"{service} still busy after {timeout} s")
             time.sleep(0.01)
         return time.perf_counter() - start
+
+    def json_logs(self, name: str) -> list[dict[str, object]]:
+        """Every JSON log line ``name`` wrote so far (with ZUHUR_LOG_FORMAT=json)."""
+        path = self.log_dir / f"{name}.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        found = []
+        for line in lines:
+            if line.startswith("{"):
+                try:
+                    found.append(json.loads(line))
+                except ValueError:
+                    continue
+        return found
 
     def log(self, name: str) -> str:
         path = self.log_dir / f"{name}.log"
