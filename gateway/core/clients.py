@@ -9,8 +9,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.core.config import Settings
-from services.common.config import message_limit
 from gateway.core.requestid import grpc_interceptors
+from services.common.config import message_limit
 from zuhur.v1 import common_pb2, fitting_pb2_grpc, simulation_pb2_grpc
 
 SIMULATION = "zuhur.v1.Simulation"

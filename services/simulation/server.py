@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from typing import Any
 
 import grpc
 
@@ -156,9 +157,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
         )
 
     def nodes_per_replicate(self, request: Any) -> int:
-        """n, or L * L for the lattices (a batch: its sweep's); abilities have no graph."""
-        if isinstance(request, simulation_pb2.SweepBatchRequest):
-            request = request.sweep
+        """n, or L * L for the lattices; abilities have no graph."""
         fields = request.DESCRIPTOR.fields_by_name
         if "n" in fields and request.HasField("n"):
             return int(request.n)
