@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 from google.protobuf.message import Message
 
-from gateway.api.compute import respond
+from gateway.api.cached_call import respond
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
 

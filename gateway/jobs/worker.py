@@ -16,7 +16,7 @@ from google.protobuf.message import Message
 from redis.exceptions import RedisError
 from saq import Job, Status, Worker
 
-from gateway.api.compute import Call, Context, invoke, lookup_key
+from gateway.api.cached_call import Call, Context, invoke, lookup_key
 from gateway.api.routing import ComputeMethod
 from gateway.core.cache import ResultCache
 from gateway.core.clients import SIMULATION, Upstreams

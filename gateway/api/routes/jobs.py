@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 from saq import Job
 
-from gateway.api.compute import cacheable
+from gateway.api.cached_call import cacheable
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
 from gateway.jobs import methods

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Request, Response
 
-from gateway.api.compute import NDJSON, respond, stream_ndjson
+from gateway.api.cached_call import NDJSON, respond, stream_ndjson
 from gateway.core.clients import SIMULATION
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
