@@ -1,6 +1,14 @@
-"""Run the gateway: ``python -m gateway`` (one uvicorn process; settings from ZUHUR_GATEWAY_*)."""
+"""Run the gateway: ``python -m gateway`` (settings from ZUHUR_GATEWAY_*).
+
+uvicorn with httptools and uvloop; ``ZUHUR_GATEWAY_WORKERS`` worker processes (0: one per
+core; containers keep the default 1 and scale with replicas). The access log is off unless
+``ZUHUR_GATEWAY_ACCESS_LOG=true``. Several workers share the Redis cache and its
+single-flight locks, so a result is still computed once across them.
+"""
 
 from __future__ import annotations
+
+import os
 
 import uvicorn
 
@@ -8,15 +16,27 @@ from gateway.core.config import Settings
 from gateway.main import create_app
 
 
+def worker_count(settings: Settings) -> int:
+    """Configured workers; 0 means one per core this process may use."""
+    return settings.workers or len(os.sched_getaffinity(0))
+
+
 def main() -> None:
     settings = Settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
-    )
+    workers = worker_count(settings)
+    server = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "loop": "uvloop",
+        "http": "httptools",
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **server)  # type: ignore[arg-type]
+    else:  # each worker process builds its own app (channels, Redis pools) from the env
+        uvicorn.run("gateway.main:create_app", factory=True, workers=workers, **server)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

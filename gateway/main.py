@@ -1,20 +1,23 @@
-"""Assemble the FastAPI app: lifespan (channels, Redis), routers, error handlers, metrics."""
+"""Assemble the FastAPI app: lifespan (channels, Redis), routers, error handlers, metrics.
+
+The lifespan builds the shared objects that ``gateway.api.deps`` hands to routes; every API
+router is mounted once, under ``/v1``.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
 from gateway.core.config import Settings
-from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from gateway.core.metrics import HttpMetrics
 from gateway.jobs.config import JobSettings
 from gateway.jobs.store import JobStore
 
@@ -54,23 +57,17 @@ def create_app(
     errors.install(app)
     docs.install(app)
     jobs.install(app)
-    app.include_router(health.router)
-    app.include_router(graphs.router)
-    app.include_router(sweeps.router)
-    app.include_router(fits.router)
-    app.include_router(abilities.router)
-    app.include_router(jobs.router)
-
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-        HTTP_DURATION.labels(request.method, template).observe(time.perf_counter() - start)
-        return response
-
+    app.include_router(health.router)  # /healthz, /readyz, /metrics: unversioned
+    v1 = APIRouter(prefix="/v1")
+    for router in (
+        health.v1,
+        graphs.router,
+        sweeps.router,
+        fits.router,
+        abilities.router,
+        jobs.router,
+    ):
+        v1.include_router(router)
+    app.include_router(v1)
+    app.add_middleware(HttpMetrics)
     return app

@@ -1,19 +1,19 @@
 """The result cache in Redis: deterministic keys, TTLs, single flight, and never a failure.
 
 Key ``zuhur:v{schema}:{engine_version}:{sha256(method, request bytes)}``; values are the
-response JSON. Any Redis error is logged, counted and treated as a miss, and Redis is then
-skipped for a short back-off so a dead Redis costs no latency per request.
+final response body (JSON bytes), stored and returned as they are: a hit decodes nothing.
+Any Redis error is logged, counted and treated as a miss, and Redis is then skipped for a
+short back-off so a dead Redis costs no latency per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import secrets
 import time
-from typing import Any, Literal
+from typing import Literal
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -70,7 +70,8 @@ class ResultCache:
         self._down_until = 0.0
         return ok
 
-    async def get(self, key: str) -> dict[str, Any] | None:
+    async def get(self, key: str) -> bytes | None:
+        """The stored response body of ``key``, or None (absent, or Redis unusable)."""
         if not self.available:
             return None
         try:
@@ -78,13 +79,14 @@ class ResultCache:
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else raw.encode() if isinstance(raw, str) else raw
 
-    async def set(self, key: str, value: dict[str, Any]) -> bool:
+    async def set(self, key: str, value: bytes) -> bool:
+        """Store the response body ``value`` under ``key`` with the TTL; False if not stored."""
         if not self.available:
             return False
         try:
-            await self.client.set(key, json.dumps(value), ex=self.settings.cache_ttl_seconds)
+            await self.client.set(key, value, ex=self.settings.cache_ttl_seconds)
         except (RedisError, OSError) as exc:
             self._failed("set", exc)
             return False
@@ -108,7 +110,7 @@ class ResultCache:
         except (RedisError, OSError) as exc:
             self._failed("unlock", exc)
 
-    async def wait_for(self, key: str, timeout: float) -> dict[str, Any] | None:
+    async def wait_for(self, key: str, timeout: float) -> bytes | None:
         """Poll for a value another request is computing, up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         delay = 0.01

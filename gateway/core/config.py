@@ -17,8 +17,8 @@ class Settings(BaseSettings):
     fitting_target: str = "127.0.0.1:50052"
     redis_url: str = "redis://127.0.0.1:6379/0"
     cache_ttl_seconds: int = 7 * 24 * 3600
-    # Cache key schema version: bump when the cached JSON layout changes.
-    cache_schema: int = 1
+    # Cache key schema version: bump when the cached JSON layout changes (2: response bytes).
+    cache_schema: int = 2
     # Redis operations give up after this long; errors count as misses.
     redis_timeout_seconds: float = 0.25
     # After a Redis error, skip Redis for this long instead of paying the timeout per request.
@@ -30,3 +30,9 @@ class Settings(BaseSettings):
     fitting_deadline_seconds: float = 60.0
     health_deadline_seconds: float = 1.0
     log_level: str = "info"
+    # uvicorn's per-request access log: off by default (it costs a large share of a cached
+    # hit); structured per-request logging is the observability layer's.
+    access_log: bool = False
+    # uvicorn worker processes of `python -m gateway`: 0 means one per core. Containers run
+    # one (scale with replicas); `make up` one per core.
+    workers: int = 1

@@ -19,15 +19,15 @@ from redis.exceptions import RedisError
 from saq import Job
 
 from gateway.api.cached_call import cacheable
+from gateway.api.deps import JobsDep
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
 from gateway.jobs import methods
 from gateway.jobs.metrics import JOBS_FINISHED, JOBS_SUBMITTED
 from gateway.jobs.records import TERMINAL, problem_of, progress_of, view
-from gateway.jobs.store import JobStore
 from services.common.seeds import draw_seed
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
 class JobIn(BaseModel):
@@ -60,14 +60,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def store(request: Request) -> JobStore:
-    jobs: JobStore = request.app.state.jobs
-    return jobs
-
-
-async def existing(job_id: str, request: Request) -> Job:
+async def existing(job_id: str, jobs: JobsDep) -> Job:
     """The job named in the path, or a 404 problem."""
-    job = await store(request).get(job_id)
+    job = await jobs.get(job_id)
     if job is None:
         raise JobNotFound(job_id)
     return job
@@ -80,7 +75,7 @@ def _invalid(loc: tuple[Any, ...], message: str, kind: str = "value_error") -> N
 @router.post("", status_code=202, responses={**ERROR_RESPONSES, 202: {"description": "Queued"}})
 async def submit(
     body: Annotated[JobIn, Body(examples=[JOB_EXAMPLE])],
-    request: Request,
+    jobs: JobsDep,
     cache_control: Annotated[str, Header()] = "",
 ) -> JSONResponse:
     """Queue a job (or join the identical one already queued or running): 202 and Location.
@@ -108,7 +103,7 @@ async def submit(
         message = from_json(data, method.request_type)
     bypass = "no-cache" in cache_control.lower()
     name = methods.job_name(method.method)
-    job, joined = await store(request).submit(name, message, data, lookup=not bypass)
+    job, joined = await jobs.submit(name, message, data, lookup=not bypass)
     JOBS_SUBMITTED.labels(name, str(joined).lower()).inc()
     headers = {"Location": f"/v1/jobs/{job.key}"}
     if bypass:
@@ -118,12 +113,12 @@ async def submit(
 
 @router.get("", responses={422: ERROR_RESPONSES[422]})
 async def list_jobs(
-    request: Request,
+    store: JobsDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:
     """Recent jobs, newest first, without their results (``next`` pages on)."""
-    jobs, total = await store(request).recent(offset, limit)
+    jobs, total = await store.recent(offset, limit)
     following = offset + limit
     return JSONResponse(
         {
@@ -154,10 +149,9 @@ async def get_result(job: Annotated[Job, Depends(existing)]) -> JSONResponse:
 
 
 @router.delete("/{job_id}", responses=NOT_FOUND)
-async def cancel_job(job: Annotated[Job, Depends(existing)], request: Request) -> JSONResponse:
+async def cancel_job(job: Annotated[Job, Depends(existing)], jobs: JobsDep) -> JSONResponse:
     """Cancel a queued or running job (its computation stops within a second); a finished
     job is left as it is."""
-    jobs = store(request)
     before = view(job, result=False)["status"]
     await jobs.cancel(job)
     after = view(await jobs.get(job.key) or job)
@@ -168,11 +162,10 @@ async def cancel_job(job: Annotated[Job, Depends(existing)], request: Request) -
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse, responses=NOT_FOUND)
 async def job_events(
-    job: Annotated[Job, Depends(existing)], request: Request
+    job: Annotated[Job, Depends(existing)], request: Request, jobs: JobsDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: ``status`` when it changes, ``progress`` as it moves, then one
     ``final`` event carrying the whole job (as GET /v1/jobs/{id}) and the stream ends."""
-    jobs = store(request)
     poll = jobs.settings.events_poll_seconds
     last_status, last_progress = None, None
     current: Job | None = job
