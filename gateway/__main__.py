@@ -3,12 +3,15 @@
 uvicorn with httptools and uvloop; ``ZUHUR_GATEWAY_WORKERS`` worker processes (0: one per
 core; containers keep the default 1 and scale with replicas). The access log is off unless
 ``ZUHUR_GATEWAY_ACCESS_LOG=true``. Several workers share the Redis cache and its
-single-flight locks, so a result is still computed once across them.
+single-flight locks, so a result is still computed once across them, and Prometheus
+multiprocess mode (a fresh ``PROMETHEUS_MULTIPROC_DIR`` unless one is given), so
+``/metrics`` reports the whole server rather than whichever worker answered.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 
 import uvicorn
 
@@ -36,7 +39,17 @@ def main() -> None:
     if workers == 1:
         uvicorn.run(create_app(settings), **server)  # type: ignore[arg-type]
     else:  # each worker process builds its own app (channels, Redis pools) from the env
-        uvicorn.run("gateway.main:create_app", factory=True, workers=workers, **server)  # type: ignore[arg-type]
+        # and writes its metrics where /metrics of any worker adds them all up.
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="zuhur-gateway-metrics-")
+        )
+        uvicorn.run(
+            "gateway.main:create_app",
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=30,  # a cold import on a busy machine is slow
+            **server,  # type: ignore[arg-type]
+        )
 
 
 if __name__ == "__main__":
