@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 from saq import Job
 
-from gateway.api.cached_call import cacheable
+from gateway.api.cached_call import JSON, cacheable, encode
 from gateway.api.deps import JobsDep
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
@@ -136,12 +136,12 @@ async def get_job(job: Annotated[Job, Depends(existing)]) -> JSONResponse:
 
 
 @router.get("/{job_id}/result", responses={**ERROR_RESPONSES, **NOT_FOUND})
-async def get_result(job: Annotated[Job, Depends(existing)]) -> JSONResponse:
+async def get_result(job: Annotated[Job, Depends(existing)]) -> Response:
     """Exactly the synchronous route's response body; the job's problem if it failed,
     409 while it is not finished."""
     document = view(job)
-    if document["status"] == "succeeded":
-        return JSONResponse(job.result)
+    if document["status"] == "succeeded":  # encoded as the route encodes (and caches) it
+        return Response(encode(job.result), media_type=JSON)
     error = problem_of(job)
     if error is not None:
         return JSONResponse(error, status_code=int(error["status"]), media_type=PROBLEM)
