@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from gateway.api.cached_call import Context
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
@@ -37,6 +38,7 @@ def create_app(
         app.state.upstreams = Upstreams(settings)
         app.state.cache = ResultCache(settings)
         app.state.jobs = JobStore(job_settings)
+        app.state.context = Context(app.state.upstreams, app.state.cache, settings)
         try:
             yield
         finally:

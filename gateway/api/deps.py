@@ -50,9 +50,11 @@ CacheDep = Annotated[ResultCache, Depends(get_cache)]
 JobsDep = Annotated[JobStore, Depends(get_jobs)]
 
 
-async def get_context(upstreams: UpstreamsDep, cache: CacheDep, settings: SettingsDep) -> Context:
-    """What the cached-call path needs: upstreams, cache and settings together."""
-    return Context(upstreams, cache, settings)
+async def get_context(request: Request) -> Context:
+    """What the cached-call path needs (upstreams, cache, settings), built once by the
+    lifespan: one dependency on the hot path instead of three."""
+    context: Context = request.app.state.context
+    return context
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

@@ -19,8 +19,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 7 * 24 * 3600
     # Cache key schema version: bump when the cached JSON layout changes (2: response bytes).
     cache_schema: int = 2
-    # Redis operations give up after this long; errors count as misses.
-    redis_timeout_seconds: float = 0.25
+    # Redis operations give up after this long; errors count as misses (and start the
+    # back-off). Not shorter: on a saturated event loop a healthy GET can take a few hundred
+    # ms, and a timed-out hit becomes a computation.
+    redis_timeout_seconds: float = 1.0
     # After a Redis error, skip Redis for this long instead of paying the timeout per request.
     redis_backoff_seconds: float = 2.0
     # Single flight: how long a request waits for an identical one already computing.
