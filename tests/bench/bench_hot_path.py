@@ -86,6 +86,14 @@ def start_bare(body_file: Path, workers: int, log: Path) -> tuple[subprocess.Pop
     return proc, f"http://127.0.0.1:{port}"
 
 
+def gateway_metric(stack: Stack, name: str, result: str = "") -> int:
+    """Sum of a gateway counter's samples (``result`` label when given) since its start."""
+    text = httpx.get(stack.url + "/metrics", timeout=10).text
+    label = f'result="{result}"'
+    return int(sum(float(line.rsplit(" ", 1)[-1]) for line in text.splitlines()
+                   if line.startswith(name + "{") and label in line))  # fmt: skip
+
+
 def restart_gateway(stack: Stack, workers: int) -> None:
     stack.stop("gateway")
     stack.extra_env["ZUHUR_GATEWAY_WORKERS"] = str(workers)
@@ -109,8 +117,11 @@ def measure(stack: Stack, tmp: Path, workers: int, args: argparse.Namespace) -> 
     finally:
         bare.terminate()
         bare.wait(20)
+    outcomes = {r: gateway_metric(stack, "zuhur_cache_lookups_total", r) for r in ("hit", "bypass")}
+    errors = gateway_metric(stack, "zuhur_cache_errors_total")
     rows = [
-        f"{workers:>7} {'gateway (cached hit)':<22} {gw_rps:>9.0f} {gw_p99:>9.1f} {gw_err:>6}",
+        f"{workers:>7} {'gateway (cached hit)':<22} {gw_rps:>9.0f} {gw_p99:>9.1f} {gw_err:>6}"
+        f"   cache {outcomes}, redis errors {errors}",
         f"{workers:>7} {'bare FastAPI':<22} {bare_rps:>9.0f} {bare_p99:>9.1f} {bare_err:>6}",
         f"{'':>7} {'gateway / bare':<22} {gw_rps / bare_rps:>9.2f} {gw_p99 / bare_p99:>9.2f}"
         f"   throughput >= 0.50: {gw_rps / bare_rps >= 0.5}, p99 <= 2x: {gw_p99 <= 2 * bare_p99}",
