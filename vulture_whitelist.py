@@ -6,6 +6,7 @@ methods) are skipped by ``ignore_decorators`` in pyproject.toml instead.
 """
 
 from deploy.load import locustfile
+from gateway import main
 from gateway.core import requestid
 from gateway.core.config import Settings
 from services.fitting.config import FittingSettings
@@ -48,3 +49,5 @@ requestid.StreamRequestId.intercept_unary_stream
 # grpc calls the test collector's OTLP TraceService method (tests/integration/otlp.py)
 otlp.Collector.Export
 test_requestid.Record.intercept_service  # a server interceptor in the test
+# uvicorn's factory import string in gateway/__main__.py (several workers)
+main.create_worker_app

@@ -1,15 +1,19 @@
-"""Assemble the FastAPI app: lifespan (channels, Redis), routers, error handlers, metrics."""
+"""Assemble the FastAPI app: lifespan (channels, Redis), routers, error handlers, metrics.
+
+The lifespan builds the shared objects that ``gateway.api.deps`` hands to routes; every API
+router is mounted once, under ``/v1``.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 
+from gateway.api.cached_call import Context
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
 from gateway.core.auth import ApiKeys, load_keys
@@ -17,12 +21,12 @@ from gateway.core.bodylimit import BodyLimit
 from gateway.core.cache import ResultCache
 from gateway.core.clients import Upstreams
 from gateway.core.config import Settings
-from gateway.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from gateway.core.metrics import HttpMetrics
 from gateway.core.quotas import Quotas
 from gateway.core.requestid import RequestIdMiddleware
 from gateway.jobs.config import JobSettings
 from gateway.jobs.store import JobStore
-from services.common import telemetry
+from services.common import logs, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,13 @@ def redis_options(settings: Settings) -> dict[str, Any]:
         "socket_timeout": settings.redis_timeout_seconds,
         "socket_connect_timeout": settings.redis_timeout_seconds,
     }
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of several uvicorn worker processes: its own logging, then the app."""
+    settings = Settings()
+    logs.configure(settings.log_level, "zuhur-gateway")
+    return create_app(settings)
 
 
 def create_app(
@@ -50,6 +61,7 @@ def create_app(
         app.state.upstreams = Upstreams(settings)
         app.state.cache = ResultCache(settings)
         app.state.jobs = JobStore(job_settings)
+        app.state.context = Context(app.state.upstreams, app.state.cache, settings)
         try:
             yield
         finally:
@@ -70,25 +82,18 @@ def create_app(
     errors.install(app)
     docs.install(app)
     jobs.install(app)
-    app.include_router(health.router)
-    app.include_router(graphs.router)
-    app.include_router(sweeps.router)
-    app.include_router(fits.router)
-    app.include_router(abilities.router)
-    app.include_router(jobs.router)
-
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-        HTTP_DURATION.labels(request.method, template).observe(time.perf_counter() - start)
-        return response
-
+    app.include_router(health.router)  # /healthz, /readyz, /metrics: unversioned
+    v1 = APIRouter(prefix="/v1")
+    for router in (
+        health.v1,
+        graphs.router,
+        sweeps.router,
+        fits.router,
+        abilities.router,
+        jobs.router,
+    ):
+        v1.include_router(router)
+    app.include_router(v1)
     # Pure ASGI, the last added runs first: key check, then quotas, then the body limit.
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
@@ -104,6 +109,7 @@ def create_app(
     )  # fmt: skip
     app.state.api_keys = load_keys(settings.api_keys, settings.api_keys_file)
     app.add_middleware(ApiKeys, keys=app.state.api_keys)
+    app.add_middleware(HttpMetrics)  # outside the refusals above, so they are counted too
     # Request id and access log inside the tracing middleware, so both see the trace id.
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     telemetry.instrument_app(app)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Request, Response
 from google.protobuf.message import Message
 
-from gateway.api.compute import respond
+from gateway.api.cached_call import respond
+from gateway.api.deps import ContextDep
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
 
@@ -48,14 +48,15 @@ def add_compute_route(
     body_model: Any = model_for(request_type.DESCRIPTOR, request=True)
     COMPUTE_METHODS[method] = ComputeMethod(request_type, service, method)
 
-    async def endpoint(body: Any, request: Request) -> JSONResponse:
-        return await respond(request, body, request_type, service, method)
+    async def endpoint(body: Any, request: Request, ctx: Any) -> Response:
+        return await respond(ctx, request, body, request_type, service, method)
 
     # Real objects, not strings: the body model exists only in this closure.
     endpoint.__annotations__ = {
         "body": Annotated[body_model, Body(examples=[example])],
         "request": Request,
-        "return": JSONResponse,
+        "ctx": ContextDep,
+        "return": Response,
     }
     router.add_api_route(
         path,

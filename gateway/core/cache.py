@@ -1,21 +1,21 @@
 """The result cache in Redis: deterministic keys, TTLs, single flight, and never a failure.
 
 Key ``zuhur:v{schema}:{engine_version}:{sha256(method, request bytes)}``; values are the
-response JSON behind an HMAC tag bound to the key (gateway.core.integrity): a value that
-fails the check is a miss (counted as a ``verify`` error), recomputed and overwritten.
-Any Redis error is logged, counted and treated as a miss, and Redis is then
-skipped for a short back-off so a dead Redis costs no latency per request.
+final response body (JSON bytes), stored behind an HMAC tag bound to the key
+(gateway.core.integrity) and returned as they are: a hit decodes nothing. A value that fails
+the check is a miss (counted as a ``verify`` error), recomputed and overwritten.
+Any Redis error is logged, counted and treated as a miss, and Redis is then skipped for a
+short back-off so a dead Redis costs no latency per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import secrets
 import time
-from typing import Any, Literal
+from typing import Literal
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -78,7 +78,8 @@ class ResultCache:
         self._down_until = 0.0
         return ok
 
-    async def get(self, key: str) -> dict[str, Any] | None:
+    async def get(self, key: str) -> bytes | None:
+        """The stored response body of ``key``, or None (absent, or Redis unusable)."""
         if not self.available:
             return None
         try:
@@ -93,14 +94,14 @@ class ResultCache:
         if data is None:  # forged, corrupted or signed with another key: never served
             CACHE_ERRORS.labels("verify").inc()
             log.warning("cached value under %s failed its integrity check; recomputing", key)
-            return None
-        return json.loads(data)
+        return data
 
-    async def set(self, key: str, value: dict[str, Any]) -> bool:
+    async def set(self, key: str, value: bytes) -> bool:
+        """Store the response body ``value`` under ``key`` with the TTL; False if not stored."""
         if not self.available:
             return False
         try:
-            blob = sign(self.secret, json.dumps(value).encode(), key.encode())
+            blob = sign(self.secret, value, key.encode())
             await self.client.set(key, blob, ex=self.settings.cache_ttl_seconds)
         except (RedisError, OSError) as exc:
             self._failed("set", exc)
@@ -125,7 +126,7 @@ class ResultCache:
         except (RedisError, OSError) as exc:
             self._failed("unlock", exc)
 
-    async def wait_for(self, key: str, timeout: float) -> dict[str, Any] | None:
+    async def wait_for(self, key: str, timeout: float) -> bytes | None:
         """Poll for a value another request is computing, up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         delay = 0.01

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.core.config import Settings
+from gateway.core.errors import UpstreamError
 from gateway.core.requestid import grpc_interceptors
 from services.common.config import message_limit
 from zuhur.v1 import common_pb2, fitting_pb2_grpc, simulation_pb2_grpc
@@ -76,9 +77,16 @@ class Upstreams:
         return self.simulation_channel if service == SIMULATION else self.fitting_channel
 
     async def info(self, service: str, timeout: float) -> common_pb2.InfoResponse:
-        """The service's Info: engine version, configured limits, models."""
+        """The service's Info: engine version, configured limits, models (``UpstreamError``
+        when the service fails)."""
         stub = self.simulation if service == SIMULATION else self.fitting
-        return await stub.Info(common_pb2.InfoRequest(), timeout=timeout)
+        try:
+            reply: common_pb2.InfoResponse = await stub.Info(
+                common_pb2.InfoRequest(), timeout=timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise UpstreamError(service, exc) from exc
+        return reply
 
     async def engine_version(self, service: str) -> str:
         """The service's engine version, asked once and then remembered."""

@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     fitting_target: str = "127.0.0.1:50052"
     redis_url: str = "redis://127.0.0.1:6379/0"
     cache_ttl_seconds: int = 7 * 24 * 3600
-    # Cache key schema version: bump when the cached JSON layout changes.
-    cache_schema: int = 1
+    # Cache key schema version: bump when the cached layout changes (2: response bytes).
+    cache_schema: int = 2
     # Password of the cache Redis (shared with the jobs Redis): ZUHUR_REDIS_PASSWORD.
     redis_password: str | None = Field(
         default=None, validation_alias=AliasChoices("ZUHUR_REDIS_PASSWORD", "redis_password")
@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     # Secret that authenticates cached values (HMAC); the gateway and the job worker must
     # share it. Unset: a development key, logged as such at startup.
     cache_hmac_key: str = DEV_CACHE_HMAC_KEY
-    # Redis operations give up after this long; errors count as misses.
-    redis_timeout_seconds: float = 0.25
+    # Redis operations give up after this long; errors count as misses (and start the
+    # back-off). Not shorter: on a saturated event loop a healthy GET can take a few hundred
+    # ms, and a timed-out hit becomes a computation.
+    redis_timeout_seconds: float = 1.0
     # After a Redis error, skip Redis for this long instead of paying the timeout per request.
     redis_backoff_seconds: float = 2.0
     # Single flight: how long a request waits for an identical one already computing.
@@ -56,4 +58,8 @@ class Settings(BaseSettings):
     max_concurrent_per_client: int = Field(default=0, ge=0)
     log_level: str = "info"
     # One structured line per request (zuhur.access logger; probes and /metrics at DEBUG).
+    # uvicorn's own access log is always off: this line replaces it.
     access_log: bool = True
+    # uvicorn worker processes of `python -m gateway`: 0 means one per core. Containers run
+    # one (scale with replicas); `make up` one per core.
+    workers: int = 1

@@ -108,6 +108,20 @@ def job_hint(path: str) -> str:
     )
 
 
+class UpstreamError(Exception):
+    """A gRPC call to ``service`` failed: carries the service's name (named in 503 problems)
+    and the gRPC error, so the handler maps it without reading anything off the request."""
+
+    def __init__(self, service: str, error: grpc.aio.AioRpcError) -> None:
+        super().__init__(f"{service}: {error.code().name}: {error.details()}")
+        self.service = service
+        self.error = error
+
+    @property
+    def code(self) -> grpc.StatusCode:
+        return self.error.code()
+
+
 def grpc_problem_body(error: grpc.aio.AioRpcError, service: str, path: str) -> dict[str, Any]:
     """The problem document of an upstream error on the route at ``path``: the same status
     whether it is sent as the response or as the last line of a stream already started."""
@@ -208,10 +222,9 @@ def install(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
-    @app.exception_handler(grpc.aio.AioRpcError)
-    async def _upstream(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
-        service = request.scope.get("zuhur_service", "upstream service")
-        return grpc_problem(exc, service, request.url.path)
+    @app.exception_handler(UpstreamError)
+    async def _upstream(request: Request, exc: UpstreamError) -> JSONResponse:
+        return grpc_problem(exc.error, exc.service, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,8 +1,18 @@
-"""Gateway Prometheus metrics: HTTP traffic, cache outcomes, upstream gRPC calls."""
+"""Gateway Prometheus metrics: HTTP traffic, cache outcomes, upstream gRPC calls.
+
+``HttpMetrics`` is pure ASGI middleware (no ``BaseHTTPMiddleware`` task group per request).
+Each gateway process keeps its own registry: containers run one process each and Prometheus
+scrapes every replica; where one machine runs several workers (`make up`),
+``PROMETHEUS_MULTIPROC_DIR`` makes ``/metrics`` add up all of them.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.metrics import DURATION_BUCKETS
 
@@ -38,3 +48,51 @@ UPSTREAM_ERRORS = Counter(
     "gRPC calls from the gateway that failed, by method and status code.",
     ["method", "code"],
 )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/v1/graphs/sample``), or ``unmatched``.
+
+    FastAPI applies an ``include_router`` prefix (``/v1``) lazily: ``scope["route"].path``
+    lacks it, the effective route context FastAPI puts in the scope has the whole path.
+    """
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(effective, "path", None) or getattr(scope.get("route"), "path", None)
+    return str(path) if path else "unmatched"
+
+
+class HttpMetrics:
+    """Count and time every HTTP request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app raises before it starts a response
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            template = route_template(scope)
+            method = scope["method"]
+            HTTP_REQUESTS.labels(method, template, str(status)).inc()
+            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - start)
+
+
+def exposition() -> bytes:
+    """The text exposition of this process, or of all workers in multiprocess mode."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)

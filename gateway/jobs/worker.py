@@ -4,24 +4,23 @@ with progress, heartbeats, the result cache, retry of transient failures, and me
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any, cast
 
 import grpc
-from fastapi import Request
+import orjson
 from google.protobuf.message import Message
 from redis.exceptions import RedisError
 from saq import Job, Status, Worker
 
-from gateway.api.compute import Call, Context, invoke, lookup_key
+from gateway.api.cached_call import Call, Context, encode, invoke, lookup_key, store
 from gateway.api.routing import ComputeMethod
 from gateway.core.cache import ResultCache
 from gateway.core.clients import SIMULATION, Upstreams
 from gateway.core.config import Settings
-from gateway.core.errors import grpc_problem
+from gateway.core.errors import UpstreamError, grpc_problem
 from gateway.core.metrics import CACHE_LOOKUPS
 from gateway.core.protojson import from_json, to_json
 from gateway.jobs import methods, tracing
@@ -58,9 +57,8 @@ class WorkerState:
     cache: ResultCache
 
     def context(self) -> Context:
-        """The compute path's context; jobs have no HTTP request (only cache and upstreams
-        are read by ``lookup_key`` and ``invoke``)."""
-        return Context(cast(Request, None), self.upstreams, self.cache, 0.0)
+        """The cached-call path's context (jobs share the routes' cache keys and bytes)."""
+        return Context(self.upstreams, self.cache, self.gateway)
 
 
 class Progress:
@@ -158,13 +156,9 @@ async def compute(
     if found is not None and lookup and (hit := await state.cache.get(found[0])) is not None:
         CACHE_LOOKUPS.labels("hit").inc()
         progress.job.meta["cache"] = "HIT"
-        return hit
+        return cast(dict[str, Any], orjson.loads(hit))
     result = to_json(await invoke(call, message))
-    stored = False
-    if found is not None:
-        key, version = found
-        if result.get("engine_version", version) == version:
-            stored = await state.cache.set(key, result)
+    stored = found is not None and await store(ctx, call, found, result, encode(result))
     CACHE_LOOKUPS.labels("miss" if stored else "bypass").inc()
     progress.job.meta["cache"] = "MISS" if stored else "BYPASS"
     return result
@@ -172,7 +166,7 @@ async def compute(
 
 def problem_body(error: grpc.aio.AioRpcError, service: str) -> dict[str, Any]:
     """The problem+json the synchronous route would have answered for ``error``."""
-    return cast(dict[str, Any], json.loads(bytes(grpc_problem(error, service).body)))
+    return cast(dict[str, Any], orjson.loads(bytes(grpc_problem(error, service).body)))
 
 
 async def run_job(
@@ -191,9 +185,9 @@ async def run_job(
     beat = asyncio.create_task(heartbeat(progress, max(0.5, state.jobs.heartbeat_seconds / 3)))
     try:
         result = await compute(state, found, message, progress, lookup)
-    except grpc.aio.AioRpcError as exc:
-        job.meta["error"] = problem_body(exc, found.service)
-        if exc.code() not in RETRYABLE:
+    except UpstreamError as exc:
+        job.meta["error"] = problem_body(exc.error, exc.service)
+        if exc.code not in RETRYABLE:
             job.retries = job.attempts  # the same request would fail again: no retry
         raise
     finally:

@@ -10,6 +10,7 @@ import pytest
 import redis
 from scipy.special import lambertw
 
+from gateway.core.config import Settings
 from tests.integration.stack import Stack
 
 SAMPLE = {"model": "erdos_renyi", "n": 20000, "c": 2.0, "replicates": 3, "seed": 11}
@@ -202,7 +203,8 @@ def test_identical_concurrent_requests_compute_once(stack: Stack) -> None:
 def test_cached_results_expire(stack: Stack) -> None:
     post(stack, "/v1/graphs/sample", {**SAMPLE, "seed": 4242})
     client = redis.Redis(port=stack.ports["redis"])
-    keys = [k for k in client.scan_iter("zuhur:v1:*") if not k.endswith(b":lock")]
+    schema = Settings().cache_schema
+    keys = [k for k in client.scan_iter(f"zuhur:v{schema}:*") if not k.endswith(b":lock")]
     assert keys
     ttls = [client.ttl(k) for k in keys]
     assert all(0 < t <= 7 * 24 * 3600 for t in ttls), ttls

@@ -8,7 +8,7 @@ from gateway.api.routing import add_compute_route
 from gateway.core.clients import FITTING, SIMULATION
 from zuhur.v1 import fitting_pb2, simulation_pb2
 
-router = APIRouter(prefix="/v1/abilities", tags=["abilities"])
+router = APIRouter(prefix="/abilities", tags=["abilities"])
 
 add_compute_route(
     router,

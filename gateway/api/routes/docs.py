@@ -24,6 +24,7 @@ from fastapi.openapi.docs import (
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from gateway.api.deps import SettingsDep, UpstreamsDep
 from gateway.core.clients import FITTING, SIMULATION, Upstreams
 from gateway.core.errors import document_refusals
 from gateway.core.protojson import MAX_ITEMS_LIMIT, MAXIMUM_LIMIT
@@ -79,13 +80,11 @@ def resolve_limits(schema: Any, limits: dict[str, float]) -> Any:
 
 
 @router.get(OPENAPI_URL)
-async def openapi(request: Request) -> JSONResponse:
+async def openapi(request: Request, upstreams: UpstreamsDep, settings: SettingsDep) -> JSONResponse:
     """The OpenAPI document, with the limits the services report right now."""
-    app = request.app
-    timeout = app.state.settings.health_deadline_seconds
-    limits = await service_limits(app.state.upstreams, timeout)
-    spec = resolve_limits(app.openapi(), limits)  # a new tree: the cached schema stays
-    document_refusals(spec, keys_required=bool(app.state.api_keys))
+    limits = await service_limits(upstreams, settings.health_deadline_seconds)
+    spec = resolve_limits(request.app.openapi(), limits)  # a new tree: the cached schema stays
+    document_refusals(spec, keys_required=bool(request.app.state.api_keys))
     missing = sorted({name.split(".")[0] for name in unresolved_names(spec, limits)})
     if missing:  # a service is down: say so rather than guess its limits
         spec["info"]["x-limits-unavailable"] = missing

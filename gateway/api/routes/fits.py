@@ -12,7 +12,7 @@ from gateway.api.routing import add_compute_route
 from gateway.core.clients import FITTING
 from zuhur.v1 import fitting_pb2 as pb
 
-router = APIRouter(prefix="/v1/fits", tags=["fits"])
+router = APIRouter(prefix="/fits", tags=["fits"])
 
 
 def add_fit_route(

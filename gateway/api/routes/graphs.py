@@ -8,7 +8,7 @@ from gateway.api.routing import add_compute_route
 from gateway.core.clients import SIMULATION
 from zuhur.v1 import simulation_pb2 as pb
 
-router = APIRouter(prefix="/v1/graphs", tags=["graphs"])
+router = APIRouter(prefix="/graphs", tags=["graphs"])
 
 add_compute_route(
     router,

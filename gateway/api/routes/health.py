@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
+from gateway.api.deps import CacheDep, UpstreamsDep
 from gateway.core.clients import FITTING, SIMULATION
+from gateway.core.metrics import exposition
 from gateway.core.protojson import model_for, to_json
 from zuhur.v1 import common_pb2
 
 router = APIRouter(tags=["health"])
+v1 = APIRouter(tags=["health"])  # mounted under /v1 with the other API routers
 
 
 class Checks(BaseModel):
@@ -54,9 +57,8 @@ async def healthz() -> dict[str, str]:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A service is not serving."}},
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(upstreams: UpstreamsDep, cache: CacheDep) -> JSONResponse:
     """Ready when both services are SERVING; Redis down is reported as degraded, not fatal."""
-    upstreams, cache = request.app.state.upstreams, request.app.state.cache
     sim, fit, redis_ok = await asyncio.gather(
         upstreams.serving(SIMULATION), upstreams.serving(FITTING), cache.ping()
     )
@@ -71,15 +73,15 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/v1/info", response_model=Services)
-async def info(request: Request) -> JSONResponse:
+@v1.get("/info", response_model=Services)
+async def info(upstreams: UpstreamsDep) -> JSONResponse:
     """Each service's engine version, configured limits and models (what a client may ask)."""
-    upstreams = request.app.state.upstreams
     replies = await asyncio.gather(upstreams.info(SIMULATION, 5.0), upstreams.info(FITTING, 5.0))
     return JSONResponse({"services": [to_json(r) for r in replies]})
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
-    """Prometheus exposition of this process's metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus exposition: this process's metrics, or every worker's of this machine in
+    multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, as `make up` runs the gateway)."""
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

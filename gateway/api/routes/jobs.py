@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -18,16 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 from saq import Job
 
-from gateway.api.compute import cacheable
+from gateway.api.cached_call import JSON, cacheable, encode
+from gateway.api.deps import JobsDep
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
 from gateway.jobs import methods
 from gateway.jobs.metrics import JOBS_FINISHED, JOBS_SUBMITTED
 from gateway.jobs.records import TERMINAL, problem_of, progress_of, view
-from gateway.jobs.store import JobStore
 from services.common.seeds import draw_seed
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
 class JobIn(BaseModel):
@@ -60,14 +60,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def store(request: Request) -> JobStore:
-    jobs: JobStore = request.app.state.jobs
-    return jobs
-
-
-async def existing(job_id: str, request: Request) -> Job:
+async def existing(job_id: str, jobs: JobsDep) -> Job:
     """The job named in the path, or a 404 problem."""
-    job = await store(request).get(job_id)
+    job = await jobs.get(job_id)
     if job is None:
         raise JobNotFound(job_id)
     return job
@@ -80,7 +75,7 @@ def _invalid(loc: tuple[Any, ...], message: str, kind: str = "value_error") -> N
 @router.post("", status_code=202, responses={**ERROR_RESPONSES, 202: {"description": "Queued"}})
 async def submit(
     body: Annotated[JobIn, Body(examples=[JOB_EXAMPLE])],
-    request: Request,
+    jobs: JobsDep,
     cache_control: Annotated[str, Header()] = "",
 ) -> JSONResponse:
     """Queue a job (or join the identical one already queued or running): 202 and Location.
@@ -108,7 +103,7 @@ async def submit(
         message = from_json(data, method.request_type)
     bypass = "no-cache" in cache_control.lower()
     name = methods.job_name(method.method)
-    job, joined = await store(request).submit(name, message, data, lookup=not bypass)
+    job, joined = await jobs.submit(name, message, data, lookup=not bypass)
     JOBS_SUBMITTED.labels(name, str(joined).lower()).inc()
     headers = {"Location": f"/v1/jobs/{job.key}"}
     if bypass:
@@ -118,12 +113,12 @@ async def submit(
 
 @router.get("", responses={422: ERROR_RESPONSES[422]})
 async def list_jobs(
-    request: Request,
+    store: JobsDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:
     """Recent jobs, newest first, without their results (``next`` pages on)."""
-    jobs, total = await store(request).recent(offset, limit)
+    jobs, total = await store.recent(offset, limit)
     following = offset + limit
     return JSONResponse(
         {
@@ -141,12 +136,12 @@ async def get_job(job: Annotated[Job, Depends(existing)]) -> JSONResponse:
 
 
 @router.get("/{job_id}/result", responses={**ERROR_RESPONSES, **NOT_FOUND})
-async def get_result(job: Annotated[Job, Depends(existing)]) -> JSONResponse:
+async def get_result(job: Annotated[Job, Depends(existing)]) -> Response:
     """Exactly the synchronous route's response body; the job's problem if it failed,
     409 while it is not finished."""
     document = view(job)
-    if document["status"] == "succeeded":
-        return JSONResponse(job.result)
+    if document["status"] == "succeeded":  # encoded as the route encodes (and caches) it
+        return Response(encode(job.result), media_type=JSON)
     error = problem_of(job)
     if error is not None:
         return JSONResponse(error, status_code=int(error["status"]), media_type=PROBLEM)
@@ -154,10 +149,9 @@ async def get_result(job: Annotated[Job, Depends(existing)]) -> JSONResponse:
 
 
 @router.delete("/{job_id}", responses=NOT_FOUND)
-async def cancel_job(job: Annotated[Job, Depends(existing)], request: Request) -> JSONResponse:
+async def cancel_job(job: Annotated[Job, Depends(existing)], jobs: JobsDep) -> JSONResponse:
     """Cancel a queued or running job (its computation stops within a second); a finished
     job is left as it is."""
-    jobs = store(request)
     before = view(job, result=False)["status"]
     await jobs.cancel(job)
     after = view(await jobs.get(job.key) or job)
@@ -168,11 +162,10 @@ async def cancel_job(job: Annotated[Job, Depends(existing)], request: Request) -
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse, responses=NOT_FOUND)
 async def job_events(
-    job: Annotated[Job, Depends(existing)], request: Request
+    job: Annotated[Job, Depends(existing)], request: Request, jobs: JobsDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: ``status`` when it changes, ``progress`` as it moves, then one
     ``final`` event carrying the whole job (as GET /v1/jobs/{id}) and the stream ends."""
-    jobs = store(request)
     poll = jobs.settings.events_poll_seconds
     last_status, last_progress = None, None
     current: Job | None = job

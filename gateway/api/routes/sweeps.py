@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Request, Response
 
-from gateway.api.compute import NDJSON, respond, stream_ndjson
+from gateway.api.cached_call import NDJSON, respond, stream_ndjson
+from gateway.api.deps import ContextDep
 from gateway.core.clients import SIMULATION
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
 from zuhur.v1 import simulation_pb2 as pb
 
-router = APIRouter(prefix="/v1", tags=["sweeps"])
+router = APIRouter(tags=["sweeps"])
 
 SweepIn = model_for(pb.SweepRequest.DESCRIPTOR, request=True)
 CurveOut = model_for(pb.SweepCurve.DESCRIPTOR, request=False)
@@ -37,9 +38,11 @@ RESPONSES = {
 async def run_sweep(
     body: Annotated[SweepIn, Body(examples=[SWEEP_EXAMPLE])],  # type: ignore[valid-type]
     request: Request,
+    ctx: ContextDep,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Response:
     """Run a Newman–Ziff sweep over a grid of control values and return the curve."""
+    args = (ctx, request, body, pb.SweepRequest, SIMULATION, "Sweep", "curve")
     if NDJSON in accept:
-        return await stream_ndjson(request, body, pb.SweepRequest, SIMULATION, "Sweep", "curve")
-    return await respond(request, body, pb.SweepRequest, SIMULATION, "Sweep", "curve")
+        return await stream_ndjson(*args)
+    return await respond(*args)

@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 import pytest
 
-from gateway.api.compute import no_cache
+from gateway.api.cached_call import no_cache
 from gateway.core.errors import job_hint, retry_delay
 from services.common.rpc import busy_status
 

@@ -2,7 +2,10 @@
 
 Routes only name the service method and pass the validated body; this module decides
 HIT / MISS / BYPASS, calls the service with a deadline, stores seeded results, and for
-server-streaming methods either drains the stream (JSON) or relays it (NDJSON).
+server-streaming methods either drains the stream (JSON) or relays it (NDJSON). The cache
+holds the final response bytes: a hit sends them as they are (no decode, no encode), and
+the single-flight lock lives in Redis, so it holds across gateway workers and replicas.
+Upstream failures are raised as ``UpstreamError`` (naming the service) for the handler.
 
 ``Cache-Control: no-cache`` on a request (``no_cache``) skips the lookup but still stores
 the result (``X-Cache: BYPASS``). A client that hangs up cancels the upstream call, so
@@ -12,23 +15,25 @@ the service stops computing and frees its slot.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+import orjson
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from google.protobuf.message import Message
 
 from gateway.core.cache import CacheStatus, ResultCache, cache_key
 from gateway.core.clients import SIMULATION, Upstreams
-from gateway.core.errors import grpc_problem_body
+from gateway.core.config import Settings
+from gateway.core.errors import UpstreamError, grpc_problem_body
 from gateway.core.metrics import CACHE_LOOKUPS, UPSTREAM_DURATION, UPSTREAM_ERRORS
 from gateway.core.protojson import from_json, to_json
 
+JSON = "application/json"
 NDJSON = "application/x-ndjson"
 T = TypeVar("T")
 
@@ -79,27 +84,19 @@ class Call:
 
 @dataclass(frozen=True)
 class Context:
-    """What a computing request needs from the app: clients, cache, settings."""
+    """What a cached call needs from the app: clients, cache, settings (see ``deps``)."""
 
-    request: Request
     upstreams: Upstreams
     cache: ResultCache
-    single_flight_wait: float
+    settings: Settings
 
     def call(self, service: str, method: str) -> Call:
         """The upstream ``service.method`` with that service's deadline."""
-        settings = self.request.app.state.settings
         if service == SIMULATION:
-            stub, deadline = self.upstreams.simulation, settings.simulation_deadline_seconds
+            stub, deadline = self.upstreams.simulation, self.settings.simulation_deadline_seconds
         else:
-            stub, deadline = self.upstreams.fitting, settings.fitting_deadline_seconds
-        self.request.scope["zuhur_service"] = service  # named in 503 problems
+            stub, deadline = self.upstreams.fitting, self.settings.fitting_deadline_seconds
         return Call(service, method, getattr(stub, method), deadline)
-
-
-def context(request: Request) -> Context:
-    state = request.app.state
-    return Context(request, state.upstreams, state.cache, state.settings.single_flight_wait_seconds)
 
 
 def cacheable(message: Message) -> bool:
@@ -120,7 +117,7 @@ async def lookup_key(ctx: Context, call: Call, message: Message) -> tuple[str, s
         return None
     version = await ctx.upstreams.engine_version(call.service)
     key = cache_key(
-        ctx.cache.settings.cache_schema,
+        ctx.settings.cache_schema,
         version,
         f"{call.service}/{call.method}",
         message.SerializeToString(deterministic=True),
@@ -129,13 +126,13 @@ async def lookup_key(ctx: Context, call: Call, message: Message) -> tuple[str, s
 
 
 async def invoke(call: Call, message: Message) -> Message:
-    """Call the service, timing it and counting its errors."""
+    """Call the service, timing it and counting its errors (raised as ``UpstreamError``)."""
     start = time.perf_counter()
     try:
         return await call.invoke(message, timeout=call.deadline)
     except grpc.aio.AioRpcError as exc:
         UPSTREAM_ERRORS.labels(call.method, exc.code().name).inc()
-        raise
+        raise UpstreamError(call.service, exc) from exc
     finally:
         UPSTREAM_DURATION.labels(call.method).observe(time.perf_counter() - start)
 
@@ -156,67 +153,102 @@ def final_event(call: Call, field: str) -> Call:
     return Call(call.service, call.method, drain, call.deadline)
 
 
-async def cached_json(
-    ctx: Context, call: Call, message: Message, fresh: bool = False
-) -> tuple[dict[str, Any], CacheStatus]:
-    """The response JSON of ``message`` and whether it came from the cache; ``fresh``
-    (``no_cache``) computes it without a lookup and stores it (BYPASS)."""
-    found = await lookup_key(ctx, call, message)
+def encode(result: dict[str, Any]) -> bytes:
+    """The response body of a result: compact JSON (orjson), the bytes the cache stores."""
+    return orjson.dumps(result)
+
+
+async def store(
+    ctx: Context, call: Call, found: tuple[str, str], result: dict[str, Any], body: bytes
+) -> bool:
+    """Store ``body`` under the request's key if the service still runs the engine version
+    in the key; otherwise forget the version so the next request asks again."""
+    key, version = found
+    if result.get("engine_version", version) == version:
+        return await ctx.cache.set(key, body)
+    ctx.upstreams.engine_versions.pop(call.service, None)
+    return False
+
+
+async def computed(
+    ctx: Context, call: Call, message: Message, found: tuple[str, str] | None, fresh: bool
+) -> tuple[bytes, CacheStatus]:
+    """The response body of a request the cache did not answer: computed once across every
+    gateway worker (single flight on a Redis lock; the others wait for the stored bytes)."""
     if found is None:
         CACHE_LOOKUPS.labels("bypass").inc()
-        return to_json(await invoke(call, message)), "BYPASS"
-    key, version = found
+        return encode(to_json(await invoke(call, message))), "BYPASS"
     cache = ctx.cache
     token = None
-    hit = None if fresh else await cache.get(key)
-    if hit is None and cache.available and not fresh:
-        token = await cache.acquire(key, ttl_seconds=call.deadline)
+    if cache.available and not fresh:
+        token = await cache.acquire(found[0], ttl_seconds=call.deadline)
         if token is None and cache.available:  # an identical request is computing it
-            hit = await cache.wait_for(key, ctx.single_flight_wait)
-    if hit is not None:
-        CACHE_LOOKUPS.labels("hit").inc()
-        return hit, "HIT"
+            hit = await cache.wait_for(found[0], ctx.settings.single_flight_wait_seconds)
+            if hit is not None:
+                CACHE_LOOKUPS.labels("hit").inc()
+                return hit, "HIT"
     try:
         result = to_json(await invoke(call, message))
-        status: CacheStatus = "BYPASS"
-        if result.get("engine_version", version) == version and await cache.set(key, result):
-            status = "BYPASS" if fresh else "MISS"
-        else:
-            ctx.upstreams.engine_versions.pop(call.service, None)  # re-ask on the next request
+        body = encode(result)
+        stored = await store(ctx, call, found, result, body)
+        status: CacheStatus = "MISS" if stored and not fresh else "BYPASS"
     finally:
         if token is not None:
-            await cache.release(key, token)
+            await cache.release(found[0], token)
     CACHE_LOOKUPS.labels(status.lower()).inc()
-    return result, status
+    return body, status
+
+
+async def cached_hit(ctx: Context, found: tuple[str, str] | None, fresh: bool) -> bytes | None:
+    """The stored response body of this request, unless it is not cacheable or ``fresh``."""
+    if found is None or fresh:
+        return None
+    hit = await ctx.cache.get(found[0])
+    if hit is not None:
+        CACHE_LOOKUPS.labels("hit").inc()
+    return hit
 
 
 async def respond(
+    ctx: Context,
     request: Request,
     body: Any,
     message_type: type[Message],
     service: str,
     method: str,
     stream_field: str | None = None,
-) -> JSONResponse:
-    """Route body: validated JSON -> proto request -> cached upstream call -> JSON response.
+) -> Response:
+    """Route body: validated JSON -> proto request -> cached upstream call -> JSON bytes.
 
     For a server-streaming method, ``stream_field`` names the final event's result field.
+    A hit is one Redis GET; only a computation watches for the client hanging up.
     """
-    ctx = context(request)
     message = from_json(body.model_dump(), message_type)
     call = ctx.call(service, method)
     if stream_field is not None:
         call = final_event(call, stream_field)
-    work = cached_json(ctx, call, message, fresh=no_cache(request.headers))
+    fresh = no_cache(request.headers)
+    found = await lookup_key(ctx, call, message)
+    hit = await cached_hit(ctx, found, fresh)
+    if hit is not None:
+        return Response(hit, media_type=JSON, headers={"X-Cache": "HIT"})
     try:
-        result, status = await unless_disconnected(request, work)
+        content, status = await unless_disconnected(
+            request, computed(ctx, call, message, found, fresh)
+        )
     except ClientDisconnected:  # nobody reads this; the upstream call was cancelled
-        return JSONResponse(None, status_code=499)
-    return JSONResponse(result, headers={"X-Cache": status})
+        return Response(status_code=499)
+    return Response(content, media_type=JSON, headers={"X-Cache": status})
 
 
 async def stream_ndjson(
-    request: Request, body: Any, message_type: type[Message], service: str, method: str, field: str
+    ctx: Context,
+    request: Request,
+    body: Any,
+    message_type: type[Message],
+    service: str,
+    method: str,
+    field: str,
 ) -> Response:
     """NDJSON: one line per event, the result last. Validation, the cache lookup and the
     first upstream event (the service sends progress at once) all happen before the first
@@ -224,15 +256,13 @@ async def stream_ndjson(
     ``{"error": problem}`` with the status the JSON route would have given. A client that
     hangs up cancels the upstream stream.
     """
-    ctx = context(request)
     message = from_json(body.model_dump(), message_type)
     call = ctx.call(service, method)
     fresh = no_cache(request.headers)
     found = await lookup_key(ctx, call, message)
-    key = found[0] if found else None
-    if key is not None and not fresh and (hit := await ctx.cache.get(key)) is not None:
-        CACHE_LOOKUPS.labels("hit").inc()
-        line = json.dumps({field: hit}) + "\n"
+    hit = await cached_hit(ctx, found, fresh)
+    if hit is not None:
+        line = b'{"' + field.encode() + b'":' + hit + b"}\n"
         return Response(line, media_type=NDJSON, headers={"X-Cache": "HIT"})
 
     stream = call.invoke(message, timeout=call.deadline)
@@ -241,7 +271,7 @@ async def stream_ndjson(
         first = await unless_disconnected(request, events.__anext__())
     except grpc.aio.AioRpcError as exc:
         UPSTREAM_ERRORS.labels(method, exc.code().name).inc()
-        raise
+        raise UpstreamError(service, exc) from exc
     except ClientDisconnected:
         stream.cancel()
         return Response(status_code=499)
@@ -252,9 +282,11 @@ async def stream_ndjson(
         try:
             while True:
                 data = to_json(event)
-                if field in data and key is not None and await ctx.cache.set(key, data[field]):
-                    stored[0] = "BYPASS" if fresh else "MISS"
-                yield (json.dumps(data) + "\n").encode()
+                if field in data and found is not None:
+                    result = data[field]
+                    if await store(ctx, call, found, result, encode(result)):
+                        stored[0] = "BYPASS" if fresh else "MISS"
+                yield orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
                 try:
                     event = await events.__anext__()
                 except StopAsyncIteration:
@@ -262,11 +294,11 @@ async def stream_ndjson(
                 except grpc.aio.AioRpcError as exc:  # after the first byte: report in-band
                     UPSTREAM_ERRORS.labels(method, exc.code().name).inc()
                     problem = grpc_problem_body(exc, service, request.url.path)
-                    yield (json.dumps({"error": problem}) + "\n").encode()
+                    yield orjson.dumps({"error": problem}, option=orjson.OPT_APPEND_NEWLINE)
                     break
             CACHE_LOOKUPS.labels(stored[0].lower()).inc()
         finally:
             stream.cancel()  # a no-op once finished; stops the service if the client left
 
-    status = "MISS" if key is not None and not fresh else "BYPASS"
+    status = "MISS" if found is not None and not fresh else "BYPASS"
     return StreamingResponse(lines(), media_type=NDJSON, headers={"X-Cache": status})

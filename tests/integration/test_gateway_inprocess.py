@@ -1,0 +1,194 @@
+"""The gateway's cached-call path in one process: cache bytes and key, single flight across
+two workers, NDJSON, and the mapping of upstream errors (see ``inprocess``). Seconds, not a
+stack: the app runs under httpx's ASGITransport, the upstream is grpc.aio on loopback and
+the cache a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from gateway.core.config import Settings
+from tests.integration.inprocess import (
+    ENGINE,
+    SWEEP_STEPS,
+    Upstream,
+    expected_curve,
+    expected_sample,
+    gateway,
+    redis_server,
+    upstream_server,
+)
+from tests.integration.stack import free_port
+from zuhur.v1 import simulation_pb2
+
+SAMPLE = {"model": "erdos_renyi", "n": 1000, "c": 2.0, "replicates": 2, "seed": 7}
+SWEEP = {"model": "erdos_renyi", "n": 1000, "grid": {"start": 0, "stop": 2, "points": 3}}
+SWEEP = {**SWEEP, "replicates": 2, "seed": 5}
+Scenario = Callable[[Any, Upstream, str], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def run(redis_url: str) -> Callable[[Scenario], None]:
+    """Run ``scenario(client, upstream, redis_url)`` against a fresh gateway on an empty cache."""
+    redis.Redis.from_url(redis_url).flushall()
+
+    def go(scenario: Scenario) -> None:
+        async def main() -> None:
+            upstream = Upstream()
+            async with upstream_server(upstream) as port, gateway(redis_url, port) as client:
+                await scenario(client, upstream, redis_url)
+
+        asyncio.run(main())
+
+    return go
+
+
+def test_a_hit_returns_the_stored_response_bytes_under_the_proto_key(run: Any) -> None:
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        miss = await client.post("/v1/graphs/sample", json=SAMPLE)
+        reordered = dict(reversed(list(SAMPLE.items())))  # JSON key order is not the key
+        hit = await client.post("/v1/graphs/sample", json=reordered)
+        assert (miss.status_code, miss.headers["x-cache"]) == (200, "MISS")
+        assert (hit.status_code, hit.headers["x-cache"]) == (200, "HIT")
+        assert hit.content == miss.content
+        assert upstream.calls["SampleGraph"] == 1
+        request = simulation_pb2.SampleGraphRequest(**SAMPLE)
+        assert miss.json() == {**expected_sample(request), "replicates": []}  # none sent
+        # The key, computed here from the deterministic proto bytes; the value, the body.
+        proto = request.SerializeToString(deterministic=True)
+        digest = hashlib.sha256(b"zuhur.v1.Simulation/SampleGraph\0" + proto).hexdigest()
+        key = f"zuhur:v{Settings().cache_schema}:{ENGINE}:{digest}"
+        store = redis.Redis.from_url(redis_url)
+        assert store.get(key) == miss.content
+        assert 0 < store.ttl(key) <= Settings().cache_ttl_seconds
+
+    run(scenario)
+
+
+def test_no_cache_recomputes_and_unseeded_requests_are_not_cached(run: Any) -> None:
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        await client.post("/v1/graphs/sample", json=SAMPLE)
+        fresh = await client.post(
+            "/v1/graphs/sample", json=SAMPLE, headers={"Cache-Control": "no-cache"}
+        )
+        assert fresh.headers["x-cache"] == "BYPASS"
+        unseeded = {k: v for k, v in SAMPLE.items() if k != "seed"}
+        first = await client.post("/v1/graphs/sample", json=unseeded)
+        again = await client.post("/v1/graphs/sample", json=unseeded)
+        assert [first.headers["x-cache"], again.headers["x-cache"]] == ["BYPASS", "BYPASS"]
+        assert upstream.calls["SampleGraph"] == 4
+
+    run(scenario)
+
+
+def test_single_flight_holds_across_two_gateway_workers(redis_url: str) -> None:
+    """Two apps on one Redis (as two uvicorn workers): 8 identical requests, split between
+    them while the upstream holds the first, cost one upstream call and get the same bytes."""
+    redis.Redis.from_url(redis_url).flushall()
+
+    async def main() -> None:
+        upstream = Upstream()
+        upstream.gate.clear()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port) as one,
+            gateway(redis_url, port) as two,
+        ):
+            pending = [
+                asyncio.create_task(c.post("/v1/graphs/sample", json=SAMPLE))
+                for c in (one, two) * 4
+            ]
+            while upstream.calls["SampleGraph"] == 0:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.3)  # every other request is waiting on the lock by now
+            assert upstream.calls["SampleGraph"] == 1
+            upstream.gate.set()
+            replies = await asyncio.gather(*pending)
+        assert upstream.calls["SampleGraph"] == 1
+        assert {r.content for r in replies} == {replies[0].content}
+        assert sorted(r.headers["x-cache"] for r in replies) == ["HIT"] * 7 + ["MISS"]
+
+    asyncio.run(main())
+
+
+def test_ndjson_streams_progress_then_the_curve_and_caches_it(run: Any) -> None:
+    ndjson = {"Accept": "application/x-ndjson"}
+
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        first = await client.post("/v1/sweeps", json=SWEEP, headers=ndjson)
+        lines = [json.loads(line) for line in first.text.splitlines()]
+        assert first.headers["x-cache"] == "MISS"
+        assert first.headers["content-type"].startswith("application/x-ndjson")
+        progress = [line["progress"]["done"] for line in lines[:-1]]
+        assert progress == list(range(1, SWEEP_STEPS + 1))
+        curve = expected_curve(simulation_pb2.SweepRequest(**SWEEP))
+        assert lines[-1]["curve"] == {**lines[-1]["curve"], **curve}
+        again = await client.post("/v1/sweeps", json=SWEEP, headers=ndjson)
+        assert again.headers["x-cache"] == "HIT"
+        assert [json.loads(line) for line in again.text.splitlines()] == [lines[-1]]
+        plain = await client.post("/v1/sweeps", json=SWEEP)  # the JSON route shares the entry
+        assert (plain.headers["x-cache"], plain.json()) == ("HIT", lines[-1]["curve"])
+        assert upstream.calls["Sweep"] == 1
+
+    run(scenario)
+
+
+def test_a_stream_that_fails_after_the_first_byte_ends_with_the_problem(run: Any) -> None:
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        body = {**SWEEP, "model": "dies"}
+        reply = await client.post(
+            "/v1/sweeps", json=body, headers={"Accept": "application/x-ndjson"}
+        )
+        lines = [json.loads(line) for line in reply.text.splitlines()]
+        assert reply.status_code == 200
+        assert lines[0] == {"progress": {"done": 1, "total": SWEEP_STEPS, "fraction": 0.0}}
+        assert lines[-1]["error"]["status"] == 503
+        assert "zuhur.v1.Simulation is unavailable" in lines[-1]["error"]["detail"]
+
+    run(scenario)
+
+
+def test_upstream_errors_map_to_problems_naming_field_service_and_retry(run: Any) -> None:
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        bad = await client.post("/v1/graphs/sample", json={**SAMPLE, "model": "bad"})
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == "application/problem+json"
+        assert bad.json()["errors"] == [{"field": "model", "message": "unknown model 'bad'"}]
+        busy = await client.post("/v1/graphs/sample", json={**SAMPLE, "model": "busy"})
+        assert (busy.status_code, busy.headers["retry-after"]) == (429, "3")  # ceil(2.3)
+        invalid = await client.post("/v1/graphs/sample", json={**SAMPLE, "n": "many"})
+        assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "n"
+        assert upstream.calls["SampleGraph"] == 2  # the gateway rejected the third itself
+        down = await client.post("/v1/fits/power-law", json={"x": [1, 2, 4], "y": [4, 2, 1]})
+        assert (down.status_code, down.headers["retry-after"]) == (503, "1")
+        assert down.json()["detail"].startswith("zuhur.v1.Fitting is unavailable")
+        metrics = (await client.get("/metrics")).text
+        assert 'route="/v1/graphs/sample",status="422"' in metrics
+
+    run(scenario)
+
+
+def test_a_dead_redis_costs_the_cache_not_the_answer() -> None:
+    async def main() -> None:
+        upstream = Upstream()
+        dead = f"redis://127.0.0.1:{free_port()}/0"
+        async with upstream_server(upstream) as port, gateway(dead, port) as client:
+            replies = [await client.post("/v1/graphs/sample", json=SAMPLE) for _ in range(2)]
+        assert [r.status_code for r in replies] == [200, 200]
+        assert [r.headers["x-cache"] for r in replies] == ["BYPASS", "BYPASS"]
+        assert replies[0].content == replies[1].content
+
+    asyncio.run(main())
