@@ -118,7 +118,15 @@ def test_health_checks_probe_the_real_services(compose: dict[str, Any]) -> None:
 def test_prometheus_scrapes_every_metrics_port(compose: dict[str, Any]) -> None:
     config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     targets = {
-        t for job in config["scrape_configs"] for s in job["static_configs"] for t in s["targets"]
+        t
+        for job in config["scrape_configs"]
+        for s in job.get("static_configs", [])
+        for t in s["targets"]
+    } | {  # replicas found by DNS, each scraped on its own
+        f"{name}:{sd['port']}"
+        for job in config["scrape_configs"]
+        for sd in job.get("dns_sd_configs", [])
+        for name in sd["names"]
     }
     env = compose["services"]
     assert targets == {
