@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from gateway import ui
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
 from gateway.core.cache import ResultCache
@@ -54,6 +55,7 @@ def create_app(
     errors.install(app)
     docs.install(app)
     jobs.install(app)
+    ui.install(app)
     app.include_router(health.router)
     app.include_router(graphs.router)
     app.include_router(sweeps.router)

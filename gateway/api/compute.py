@@ -28,6 +28,7 @@ from gateway.core.clients import SIMULATION, Upstreams
 from gateway.core.errors import grpc_problem_body
 from gateway.core.metrics import CACHE_LOOKUPS, UPSTREAM_DURATION, UPSTREAM_ERRORS
 from gateway.core.protojson import from_json, to_json
+from gateway.plots import http as plots
 
 NDJSON = "application/x-ndjson"
 T = TypeVar("T")
@@ -197,11 +198,14 @@ async def respond(
     service: str,
     method: str,
     stream_field: str | None = None,
-) -> JSONResponse:
+) -> Response:
     """Route body: validated JSON -> proto request -> cached upstream call -> JSON response.
 
     For a server-streaming method, ``stream_field`` names the final event's result field.
     """
+    svg = plots.wants_svg(request.headers)
+    if svg and (refused := plots.refuse_unplotted(method)) is not None:
+        return refused
     ctx = context(request)
     message = from_json(body.model_dump(), message_type)
     call = ctx.call(service, method)
@@ -212,6 +216,9 @@ async def respond(
         result, status = await unless_disconnected(request, work)
     except ClientDisconnected:  # nobody reads this; the upstream call was cancelled
         return JSONResponse(None, status_code=499)
+    if svg:  # the picture of the same (cached) result
+        headers = {"X-Cache": status}
+        return await plots.svg_response(method, result, body.model_dump(), headers)
     return JSONResponse(result, headers={"X-Cache": status})
 
 

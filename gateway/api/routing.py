@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from google.protobuf.message import Message
 
 from gateway.api.compute import respond
@@ -48,14 +48,14 @@ def add_compute_route(
     body_model: Any = model_for(request_type.DESCRIPTOR, request=True)
     COMPUTE_METHODS[method] = ComputeMethod(request_type, service, method)
 
-    async def endpoint(body: Any, request: Request) -> JSONResponse:
+    async def endpoint(body: Any, request: Request) -> Response:
         return await respond(request, body, request_type, service, method)
 
     # Real objects, not strings: the body model exists only in this closure.
     endpoint.__annotations__ = {
         "body": Annotated[body_model, Body(examples=[example])],
         "request": Request,
-        "return": JSONResponse,
+        "return": Response,
     }
     router.add_api_route(
         path,

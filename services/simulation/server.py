@@ -79,6 +79,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             executor=self.kernels,
             max_workers=self.settings.workers,
             control=current_control(),
+            edge_lists=request.edge_lists,
         )
         return sample_response(result)
 
