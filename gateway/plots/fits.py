@@ -49,8 +49,8 @@ def scaling_law_svg(result: dict[str, Any], request: dict[str, Any] | None = Non
     preds = result.get("predictions", [])
     optimal = result.get("compute_optimal") or {}
     fig = new_figure(10.0 if optimal else 6.5, 4.2)
-    axes = fig.subplots(1, 2 if optimal else 1)
-    ax = axes[0] if optimal else axes
+    axes = fig.subplots(1, 2 if optimal else 1, squeeze=False)[0]
+    ax = axes[0]
     if "loss" in request and request.get("N") and request.get("D"):
         N, D, y = (np.asarray(request[k], dtype=float) for k in ("N", "D", "loss"))
         C = 6 * N * D
@@ -190,7 +190,7 @@ def emergence_batch_svg(result: dict[str, Any], request: dict[str, Any] | None =
     cols = min(3, max(1, len(answers)))
     rows = -(-len(answers) // cols) or 1
     fig = new_figure(4.2 * cols, 3.4 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for i, answer in enumerate(answers):
         data = {**(series[i] if i < len(series) else {}), "name": answer.get("name", "")}
         if answer.get("result"):

@@ -116,7 +116,7 @@ def sample_svg(result: dict[str, Any], request: dict[str, Any] | None = None) ->
     c = None if p is None else float(p) * (n - 1)
     if drawn:
         fig = new_figure(2.6 * len(drawn), 2.9)
-        axes = np.atleast_1d(fig.subplots(1, len(drawn)))
+        axes = fig.subplots(1, len(drawn), squeeze=False)[0]
         for i, (ax, rep) in enumerate(zip(axes, drawn, strict=True)):
             largest = draw_graph(ax, n, edges_of(rep), f"graph-{i}")
             ax.set_title(f"replicate {i}: largest {largest} of {n}")
