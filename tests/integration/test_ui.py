@@ -142,3 +142,13 @@ def test_an_emergence_table_shows_its_verdict(
     assert np.isfinite(line_vertices(root, "series-0-law-logistic")).all()
     tab.screenshot(path=SHOTS / "ui-emergence.png", full_page=True)
     assert not errors, errors
+
+
+def test_no_request_of_the_whole_session_left_loopback(
+    page: tuple[Any, list[str], list[str]], jobs_stack: Stack
+) -> None:
+    """Every request the tab made in the tests above (sweeps, jobs, SSE, fits, plots)."""
+    _, requested, _ = page
+    hosts = {urlsplit(u).netloc for u in requested if urlsplit(u).scheme in ("http", "https")}
+    assert hosts == {urlsplit(jobs_stack.url).netloc}, requested
+    assert any("/events" in u for u in requested) and any("/ui/plots/" in u for u in requested)
