@@ -9,7 +9,7 @@ PROTO_SRC := $(wildcard proto/zuhur/v1/*.proto)
 PROTO_DOCS := zuhur/v1/descriptors.binpb
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: help venv up test test-unit test-integration lint fmt typecheck proto proto-check \
+.PHONY: help venv up test browser test-unit test-integration lint fmt typecheck proto proto-check \
         compose-check k8s-check warm bench load lock clean
 
 help:  ## list targets
@@ -39,6 +39,15 @@ test-unit: $(STAMP)  ## tests that start no processes
 
 test-integration: $(STAMP)  ## tests against the real processes
 	$(PY) -m pytest -m integration
+
+browser:  ## install Debian's chromium for the browser tests (they skip without it)
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+	    echo "chromium: $$(command -v chromium || command -v chromium-browser)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	else \
+	    echo "no chromium and no root apt-get: browser tests will skip (apt-get install -y chromium)"; \
+	fi
 
 lint: $(STAMP)  ## ruff lint + format check + dead code (vulture, see vulture_whitelist.py)
 	$(VENV)/bin/ruff check .

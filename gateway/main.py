@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from gateway import ui
 from gateway.api.cached_call import Context
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
 from gateway.core import errors
@@ -82,6 +83,7 @@ def create_app(
     errors.install(app)
     docs.install(app)
     jobs.install(app)
+    ui.install(app)
     app.include_router(health.router)  # /healthz, /readyz, /metrics: unversioned
     v1 = APIRouter(prefix="/v1")
     for router in (

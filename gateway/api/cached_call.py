@@ -32,6 +32,7 @@ from gateway.core.config import Settings
 from gateway.core.errors import UpstreamError, grpc_problem_body
 from gateway.core.metrics import CACHE_LOOKUPS, UPSTREAM_DURATION, UPSTREAM_ERRORS
 from gateway.core.protojson import from_json, to_json
+from gateway.plots import http as plots
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -218,11 +219,15 @@ async def respond(
     method: str,
     stream_field: str | None = None,
 ) -> Response:
-    """Route body: validated JSON -> proto request -> cached upstream call -> JSON bytes.
+    """Route body: validated JSON -> proto request -> cached upstream call -> JSON bytes
+    (or, for ``Accept: image/svg+xml``, the picture of the same cached result).
 
     For a server-streaming method, ``stream_field`` names the final event's result field.
     A hit is one Redis GET; only a computation watches for the client hanging up.
     """
+    svg = plots.wants_svg(request.headers)
+    if svg and (refused := plots.refuse_unplotted(method)) is not None:
+        return refused
     message = from_json(body.model_dump(), message_type)
     call = ctx.call(service, method)
     if stream_field is not None:
@@ -231,13 +236,17 @@ async def respond(
     found = await lookup_key(ctx, call, message)
     hit = await cached_hit(ctx, found, fresh)
     if hit is not None:
-        return Response(hit, media_type=JSON, headers={"X-Cache": "HIT"})
-    try:
-        content, status = await unless_disconnected(
-            request, computed(ctx, call, message, found, fresh)
-        )
-    except ClientDisconnected:  # nobody reads this; the upstream call was cancelled
-        return Response(status_code=499)
+        content, status = hit, "HIT"
+    else:
+        try:
+            content, status = await unless_disconnected(
+                request, computed(ctx, call, message, found, fresh)
+            )
+        except ClientDisconnected:  # nobody reads this; the upstream call was cancelled
+            return Response(status_code=499)
+    if svg:
+        headers = {"X-Cache": status}
+        return await plots.svg_response(method, orjson.loads(content), body.model_dump(), headers)
     return Response(content, media_type=JSON, headers={"X-Cache": status})
 
 

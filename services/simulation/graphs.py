@@ -32,6 +32,9 @@ API (stable; the gRPC servicer maps it 1:1)::
         component sizes in nodes (lattice site: clusters of occupied sites only).
     SampleResult.largest_fraction: MeanStd(mean, std) of largest/nodes over replicates,
         std the population std (ddof=0; 0 for one replicate).
+    SampleResult.edge_lists: with ``edge_lists=True`` (erdos_renyi, n <= EDGE_LIST_MAX_NODES,
+        replicates × expected edges <= EDGE_LIST_MAX_EDGES) each replicate's edges,
+        int32[m, 2], drawn from the same sub-streams as its statistics; else ().
     SampleResult.p: the edge/bond/site probability used (ER: c/(n-1) when c was given;
         configuration: phi); None for erdos_renyi_gnm.
 
@@ -52,6 +55,7 @@ from services.common.control import RunControl
 from services.common.errors import require
 from services.simulation.cluster import DaskBlocks
 from services.simulation.kernels import direct, unionfind
+from services.simulation.kernels.rng import substream_states
 from services.simulation.limits import DEFAULT_LIMITS, Limits
 from services.simulation.models import (
     CONFIGURATION,
@@ -73,6 +77,9 @@ from services.simulation.split import gnp_threaded, pool_width, split_across_thr
 from services.simulation.theory import configuration_giant_fraction, er_giant_fraction
 
 SEED_MAX = 2**64 - 1
+# Edge lists are for drawing a graph, not for bulk export: small graphs only.
+EDGE_LIST_MAX_NODES = 2_000
+EDGE_LIST_MAX_EDGES = 100_000  # replicates × expected edges
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,8 @@ class SampleResult:
     table: np.ndarray = field(repr=False, compare=False)  # int64[R, 4], columns as above
     # Mean-field largest fraction (n -> infinity) at this control; None for the lattices.
     theory_largest_fraction: float | None = None
+    # Each replicate's edges (int32[m, 2]) when asked for; () otherwise.
+    edge_lists: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
 
 
 def require_seed(seed: object) -> int:
@@ -213,6 +222,7 @@ def sample_graph(
     max_workers: int | None = None,
     control: RunControl | None = None,
     cluster: DaskBlocks | None = None,
+    edge_lists: bool = False,
 ) -> SampleResult:
     """Draw ``replicates`` independent realizations and summarize their components."""
     sub = resolve_substrate(model, n=n, L=L, degrees=degrees, limits=limits)
@@ -221,6 +231,8 @@ def sample_graph(
     seed_v = require_seed(seed)
     limits.check_work(sub.nodes, plan.edges, reps)
     check_memory(sub, plan.edges, min(reps, pool_width(executor, max_workers)), limits)
+    if edge_lists:
+        _check_edge_lists(sub.model, sub.nodes, plan.edges, reps)
     if control is not None:
         control.begin(reps)
     remote = cluster is not None and cluster.takes(reps)
@@ -253,7 +265,31 @@ def sample_graph(
         largest_fraction=MeanStd(float(frac.mean()), float(frac.std())),
         table=table,
         theory_largest_fraction=plan.theory,
+        edge_lists=_edge_lists(sub.nodes, plan.p, seed_v, reps) if edge_lists else (),
     )
+
+
+def _check_edge_lists(model: str, nodes: int, edges: float, replicates: int) -> None:
+    """Edge lists only for small Erdős–Rényi graphs, naming ``edge_lists`` otherwise."""
+    require(model == ERDOS_RENYI, "edge_lists", "are available for model erdos_renyi only")
+    require(
+        nodes <= EDGE_LIST_MAX_NODES,
+        "edge_lists",
+        f"need n <= {EDGE_LIST_MAX_NODES}, got {nodes}",
+    )
+    require(
+        replicates * edges <= EDGE_LIST_MAX_EDGES,
+        "edge_lists",
+        f"need replicates × expected edges <= {EDGE_LIST_MAX_EDGES}, got {replicates * edges:g}",
+    )
+
+
+def _edge_lists(n: int, p: float | None, seed: int, replicates: int) -> tuple[np.ndarray, ...]:
+    """The G(n, p) edge list of each replicate, from the sub-streams ``gnp_batch`` drew
+    its statistics from (so the drawing and the numbers are the same graph)."""
+    assert p is not None
+    states = substream_states(seed, 0, replicates, direct.GNP_PARTS)
+    return tuple(direct.gnp_split_edges(n, p, states[r]) for r in range(replicates))
 
 
 def component_sizes(n: int, edges: np.ndarray) -> np.ndarray:

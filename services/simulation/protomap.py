@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+
 from services.common.protoargs import optional, request_seed
 from services.simulation import ENGINE_VERSION
 from services.simulation.abilities import AbilitiesResult
@@ -30,7 +32,14 @@ def sample_response(result: SampleResult) -> simulation_pb2.SampleGraphResponse:
         p=result.p,
         seed=result.seed,
         engine_version=ENGINE_VERSION,
-        replicates=[simulation_pb2.GraphReplicate(**asdict(r)) for r in result.replicates],
+        replicates=[
+            simulation_pb2.GraphReplicate(**asdict(r), edge_list=edges.ravel().tolist())
+            for r, edges in zip(
+                result.replicates,
+                result.edge_lists or [np.empty(0)] * len(result.replicates),
+                strict=True,
+            )
+        ],
         largest_fraction=common_pb2.Stat(**asdict(result.largest_fraction)),
         theory_largest_fraction=result.theory_largest_fraction,
     )

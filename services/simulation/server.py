@@ -78,6 +78,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
             max_workers=self.settings.workers,
             control=current_control(),
             cluster=self.cluster,
+            edge_lists=request.edge_lists,
         )
         return sample_response(result)
 

@@ -6,7 +6,6 @@ render with no request leaving the gateway; it is skipped where chromium is not 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,10 +14,9 @@ import httpx
 import pytest
 
 from gateway.core.protojson import MAX_ITEMS_LIMIT, MAXIMUM_LIMIT
+from tests.integration.browser import chromium, needs_chromium
 from tests.integration.jobs_client import wait_until
 from tests.integration.stack import Stack
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def openapi_examples(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -93,38 +91,23 @@ def test_a_request_over_a_documented_limit_is_refused_by_the_service(stack: Stac
     assert [e["field"] for e in reply.json()["errors"]] == ["L"]
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (apt-get install chromium)")
+@needs_chromium
 @pytest.mark.parametrize(
     ("page", "rendered"), [("/docs", ".opblock"), ("/redoc", "[data-section-id]")]
 )
 def test_docs_render_in_chromium_with_no_request_leaving_the_gateway(
     stack: Stack, page: str, rendered: str, tmp_path: Path
 ) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
     requested: list[str] = []
     errors: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            tab = browser.new_page()
-            tab.on("request", lambda r: requested.append(r.url))
-            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            tab.goto(f"{stack.url}{page}", wait_until="networkidle")
-            tab.wait_for_selector(rendered, timeout=30_000)
-            text = tab.inner_text("body")
-            tab.screenshot(path=tmp_path / f"{page.strip('/')}.png")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        tab = browser.new_page()
+        tab.on("request", lambda r: requested.append(r.url))
+        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        tab.goto(f"{stack.url}{page}", wait_until="networkidle")
+        tab.wait_for_selector(rendered, timeout=30_000)
+        text = tab.inner_text("body")
+        tab.screenshot(path=tmp_path / f"{page.strip('/')}.png")
     hosts = {urlsplit(u).netloc for u in requested if urlsplit(u).scheme in ("http", "https")}
     assert hosts == {urlsplit(stack.url).netloc}, requested
     assert not errors, errors  # e.g. nothing the Content-Security-Policy had to refuse

@@ -24,7 +24,7 @@ class DegreeDistribution(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., mean: _Optional[float] = ..., gamma: _Optional[float] = ..., k_min: _Optional[int] = ..., k_max: _Optional[int] = ..., k: _Optional[int] = ...) -> None: ...
 
 class SampleGraphRequest(_message.Message):
-    __slots__ = ("model", "n", "p", "c", "replicates", "seed", "m", "L", "phi", "degrees")
+    __slots__ = ("model", "n", "p", "c", "replicates", "seed", "m", "L", "phi", "degrees", "edge_lists")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     N_FIELD_NUMBER: _ClassVar[int]
     P_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class SampleGraphRequest(_message.Message):
     L_FIELD_NUMBER: _ClassVar[int]
     PHI_FIELD_NUMBER: _ClassVar[int]
     DEGREES_FIELD_NUMBER: _ClassVar[int]
+    EDGE_LISTS_FIELD_NUMBER: _ClassVar[int]
     model: str
     n: int
     p: float
@@ -45,19 +46,22 @@ class SampleGraphRequest(_message.Message):
     L: int
     phi: float
     degrees: DegreeDistribution
-    def __init__(self, model: _Optional[str] = ..., n: _Optional[int] = ..., p: _Optional[float] = ..., c: _Optional[float] = ..., replicates: _Optional[int] = ..., seed: _Optional[int] = ..., m: _Optional[int] = ..., L: _Optional[int] = ..., phi: _Optional[float] = ..., degrees: _Optional[_Union[DegreeDistribution, _Mapping]] = ...) -> None: ...
+    edge_lists: bool
+    def __init__(self, model: _Optional[str] = ..., n: _Optional[int] = ..., p: _Optional[float] = ..., c: _Optional[float] = ..., replicates: _Optional[int] = ..., seed: _Optional[int] = ..., m: _Optional[int] = ..., L: _Optional[int] = ..., phi: _Optional[float] = ..., degrees: _Optional[_Union[DegreeDistribution, _Mapping]] = ..., edge_lists: _Optional[bool] = ...) -> None: ...
 
 class GraphReplicate(_message.Message):
-    __slots__ = ("edges", "largest", "second_largest", "components")
+    __slots__ = ("edges", "largest", "second_largest", "components", "edge_list")
     EDGES_FIELD_NUMBER: _ClassVar[int]
     LARGEST_FIELD_NUMBER: _ClassVar[int]
     SECOND_LARGEST_FIELD_NUMBER: _ClassVar[int]
     COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    EDGE_LIST_FIELD_NUMBER: _ClassVar[int]
     edges: int
     largest: int
     second_largest: int
     components: int
-    def __init__(self, edges: _Optional[int] = ..., largest: _Optional[int] = ..., second_largest: _Optional[int] = ..., components: _Optional[int] = ...) -> None: ...
+    edge_list: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, edges: _Optional[int] = ..., largest: _Optional[int] = ..., second_largest: _Optional[int] = ..., components: _Optional[int] = ..., edge_list: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class SampleGraphResponse(_message.Message):
     __slots__ = ("model", "n", "p", "seed", "engine_version", "replicates", "largest_fraction", "theory_largest_fraction")
