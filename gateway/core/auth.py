@@ -22,7 +22,15 @@ from pathlib import Path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 PROBLEM = b"application/problem+json"
-PROTECTED_PREFIX = "/v1"
+# Paths that compute: the API, and the page's plot endpoints (which call the same services).
+PROTECTED_PREFIXES = ("/v1", "/ui/plots")
+
+
+def is_protected(path: str) -> bool:
+    """Whether ``path`` needs a key (when keys are configured) and counts against quotas."""
+    return any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES)
+
+
 # Scope key holding who is calling: "key:<digest>" or "addr:<host>".
 CLIENT_SCOPE_KEY = "zuhur.client"
 
@@ -82,7 +90,7 @@ class ApiKeys:
         client = scope.get("client") or ("unknown", 0)
         scope[CLIENT_SCOPE_KEY] = f"addr:{client[0]}"
         path = str(scope.get("path", ""))
-        if self.keys and (path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")):
+        if self.keys and is_protected(path):
             token = bearer_token(scope)
             identity = self._match(token) if token else None
             if identity is None:

@@ -32,7 +32,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.core.auth import CLIENT_SCOPE_KEY, PROTECTED_PREFIX
+from gateway.core.auth import CLIENT_SCOPE_KEY, is_protected
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Quotas:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or not path.startswith(PROTECTED_PREFIX + "/"):
+        if scope["type"] != "http" or not is_protected(path):
             await self.app(scope, receive, send)
             return
         client = str(scope.get(CLIENT_SCOPE_KEY, "addr:unknown"))

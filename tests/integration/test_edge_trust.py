@@ -73,6 +73,9 @@ def test_v1_needs_a_valid_key_and_health_stays_open(guarded: Stack) -> None:
     assert httpx.post(url, json=FIT, headers=auth("gamma-key"), timeout=30).status_code == 200
     for path in ("/healthz", "/readyz", "/openapi.json"):
         assert httpx.get(f"{guarded.url}{path}", timeout=10).status_code == 200, path
+    # the page's plot endpoints compute too: guarded like /v1
+    essay = httpx.post(f"{guarded.url}/ui/plots/essay", json={}, timeout=30)
+    assert essay.status_code == 401
     spec = httpx.get(f"{guarded.url}/openapi.json", timeout=10).json()
     assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     assert spec["paths"]["/v1/fits/power-law"]["post"]["security"] == [{"ApiKey": []}]
