@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.core.metrics import route_template
 from services.common import telemetry
 from services.common.logs import REQUEST_ID, REQUEST_ID_METADATA
 
@@ -106,7 +107,7 @@ class RequestIdMiddleware:
         level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
         if not access.isEnabledFor(level):
             return
-        route = getattr(scope.get("route"), "path", None)
+        route = route_template(scope)
         method, status = scope.get("method", ""), seen["status"]
         access.log(
             level,

@@ -76,11 +76,12 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
             return [s for s in self.spans if s.trace_id == trace_id]
 
     def wait_for(self, trace_id: str, names: set[str], timeout: float = 15.0) -> list[Span]:
-        """The trace's spans once spans with every name in ``names`` have arrived."""
+        """The trace's spans once spans with every name in ``names`` have arrived; a name
+        may be ``"service name"`` to wait for that service's span (exports arrive apart)."""
         deadline = time.monotonic() + timeout
         while True:
             spans = self.trace(trace_id)
-            if names <= {s.name for s in spans}:
+            if names <= {s.name for s in spans} | {f"{s.service} {s.name}" for s in spans}:
                 return spans
             if time.monotonic() > deadline:
                 got = sorted((s.service, s.name) for s in spans)

@@ -102,7 +102,7 @@ def test_sync_request_is_one_trace_gateway_to_service(traced: Stack, collector: 
     # No X-Request-ID sent: the request id is the trace id, so a report names the trace.
     assert reply.headers["x-request-id"] == trace_id
 
-    spans = collector.wait_for(trace_id, {"POST /v1/graphs/sample", SAMPLE})
+    spans = collector.wait_for(trace_id, {"POST /v1/graphs/sample", f"zuhur-simulation {SAMPLE}"})
     root = one(spans, service="zuhur-gateway", name="POST /v1/graphs/sample", kind=SERVER)
     assert root.parent_id == parent_id  # continues the caller's trace
     assert root.attributes["zuhur.request_id"] == trace_id
@@ -143,7 +143,9 @@ def test_job_continues_the_submitting_trace(traced: Stack, collector: Collector)
         assert status in ("queued", "running") and time.monotonic() < deadline, status
         time.sleep(0.2)
 
-    spans = collector.wait_for(trace_id, {"POST /v1/jobs", "job sample_graph", SAMPLE})
+    spans = collector.wait_for(
+        trace_id, {"POST /v1/jobs", "job sample_graph", f"zuhur-simulation {SAMPLE}"}
+    )
     submit = one(spans, service="zuhur-gateway", name="POST /v1/jobs", kind=SERVER)
     attempt = one(spans, service="zuhur-jobs", name="job sample_graph", kind=CONSUMER)
     assert attempt.parent_id == submit.span_id  # the traceparent stored in the job record
@@ -206,7 +208,7 @@ def test_streamed_sweep_is_traced_through_the_aio_server_interceptor(
     assert reply.status_code == 200
     assert "curve" in reply.text.splitlines()[-1]
     sweep = "/zuhur.v1.Simulation/Sweep"
-    spans = collector.wait_for(trace_id, {"POST /v1/sweeps", sweep})
+    spans = collector.wait_for(trace_id, {"POST /v1/sweeps", f"zuhur-simulation {sweep}"})
     call = one(spans, service="zuhur-gateway", name=sweep, kind=CLIENT)
     served = one(spans, service="zuhur-simulation", name=sweep, kind=SERVER)
     assert served.parent_id == call.span_id
