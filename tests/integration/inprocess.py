@@ -33,10 +33,13 @@ ENGINE = "inprocess-1"
 SWEEP_STEPS = 3  # progress events before the curve
 
 
+BAD_SEED, BUSY_SEED, DIES_SEED = 13, 14, 15
+
+
 class Upstream(simulation_pb2_grpc.SimulationServicer):
-    """A simulation service whose answers follow from the request: ``model="bad"`` is an
-    INVALID_ARGUMENT naming ``model``, ``"busy"`` a RESOURCE_EXHAUSTED asking 2.3 s,
-    ``"dies"`` (sweeps) sends progress then UNAVAILABLE."""
+    """A simulation service whose answers follow from the request's seed (the gateway checks
+    ``model`` itself): ``BAD_SEED`` is an INVALID_ARGUMENT naming ``seed``, ``BUSY_SEED`` a
+    RESOURCE_EXHAUSTED asking 2.3 s, ``DIES_SEED`` (sweeps) sends progress then UNAVAILABLE."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -46,26 +49,26 @@ class Upstream(simulation_pb2_grpc.SimulationServicer):
     async def Info(self, request: Any, context: Any) -> common_pb2.InfoResponse:
         return common_pb2.InfoResponse(service=SIMULATION, engine_version=ENGINE)
 
-    async def _refuse(self, model: str, context: Any) -> None:
-        if model == "bad":
-            error = InvalidArgument.field("model", "unknown model 'bad'")
+    async def _refuse(self, seed: int, context: Any) -> None:
+        if seed == BAD_SEED:
+            error = InvalidArgument.field("seed", f"seed {BAD_SEED} is refused here")
             await context.abort_with_status(invalid_argument_status(error))
-        if model == "busy":
+        if seed == BUSY_SEED:
             await context.abort_with_status(busy_status(limit=1, retry_after=2.3))
 
     async def SampleGraph(self, request: Any, context: Any) -> simulation_pb2.SampleGraphResponse:
         self.calls["SampleGraph"] += 1
         await self.gate.wait()
-        await self._refuse(request.model, context)
+        await self._refuse(request.seed, context)
         return simulation_pb2.SampleGraphResponse(**expected_sample(request))
 
     async def Sweep(self, request: Any, context: Any) -> AsyncIterator[simulation_pb2.SweepEvent]:
         self.calls["Sweep"] += 1
-        await self._refuse(request.model, context)
+        await self._refuse(request.seed, context)
         for done in range(1, SWEEP_STEPS + 1):
             progress = simulation_pb2.SweepProgress(done=done, total=SWEEP_STEPS)
             yield simulation_pb2.SweepEvent(progress=progress)
-            if request.model == "dies":
+            if request.seed == DIES_SEED:
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "replica went away")
         yield simulation_pb2.SweepEvent(curve=simulation_pb2.SweepCurve(**expected_curve(request)))
 

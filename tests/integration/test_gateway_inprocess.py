@@ -15,7 +15,11 @@ import pytest
 import redis
 
 from gateway.core.config import Settings
+from gateway.core.integrity import verify
 from tests.integration.inprocess import (
+    BAD_SEED,
+    BUSY_SEED,
+    DIES_SEED,
     ENGINE,
     SWEEP_STEPS,
     Upstream,
@@ -72,7 +76,9 @@ def test_a_hit_returns_the_stored_response_bytes_under_the_proto_key(run: Any) -
         digest = hashlib.sha256(b"zuhur.v1.Simulation/SampleGraph\0" + proto).hexdigest()
         key = f"zuhur:v{Settings().cache_schema}:{ENGINE}:{digest}"
         store = redis.Redis.from_url(redis_url)
-        assert store.get(key) == miss.content
+        assert (
+            verify(Settings().cache_hmac_key.encode(), store.get(key), key.encode()) == miss.content
+        )
         assert 0 < store.ttl(key) <= Settings().cache_ttl_seconds
 
     run(scenario)
@@ -148,7 +154,7 @@ def test_ndjson_streams_progress_then_the_curve_and_caches_it(run: Any) -> None:
 
 def test_a_stream_that_fails_after_the_first_byte_ends_with_the_problem(run: Any) -> None:
     async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
-        body = {**SWEEP, "model": "dies"}
+        body = {**SWEEP, "seed": DIES_SEED}
         reply = await client.post(
             "/v1/sweeps", json=body, headers={"Accept": "application/x-ndjson"}
         )
@@ -163,11 +169,12 @@ def test_a_stream_that_fails_after_the_first_byte_ends_with_the_problem(run: Any
 
 def test_upstream_errors_map_to_problems_naming_field_service_and_retry(run: Any) -> None:
     async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
-        bad = await client.post("/v1/graphs/sample", json={**SAMPLE, "model": "bad"})
+        bad = await client.post("/v1/graphs/sample", json={**SAMPLE, "seed": BAD_SEED})
         assert bad.status_code == 422
         assert bad.headers["content-type"] == "application/problem+json"
-        assert bad.json()["errors"] == [{"field": "model", "message": "unknown model 'bad'"}]
-        busy = await client.post("/v1/graphs/sample", json={**SAMPLE, "model": "busy"})
+        refused = {"field": "seed", "message": f"seed {BAD_SEED} is refused here"}
+        assert bad.json()["errors"] == [refused]
+        busy = await client.post("/v1/graphs/sample", json={**SAMPLE, "seed": BUSY_SEED})
         assert (busy.status_code, busy.headers["retry-after"]) == (429, "3")  # ceil(2.3)
         invalid = await client.post("/v1/graphs/sample", json={**SAMPLE, "n": "many"})
         assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "n"

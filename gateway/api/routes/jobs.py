@@ -114,7 +114,7 @@ async def submit(
 @router.get("", responses={422: ERROR_RESPONSES[422]})
 async def list_jobs(
     store: JobsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:
     """Recent jobs, newest first, without their results (``next`` pages on)."""
