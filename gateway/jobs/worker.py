@@ -61,6 +61,11 @@ class WorkerState:
         return Context(self.upstreams, self.cache, self.gateway)
 
 
+# A record in one of these states is no longer this attempt's to write (a Redis restored from
+# its AOF may show an earlier state, QUEUED: that one is still ours, as the heartbeat says).
+ENDED = frozenset({Status.ABORTING, Status.ABORTED, Status.COMPLETE, Status.FAILED})
+
+
 class Progress:
     """Writes a job's progress (and heartbeat) to its record, at most every ``interval``."""
 
@@ -82,7 +87,7 @@ class Progress:
         try:
             queue = self.job.get_queue()
             stored = await queue.job(self.job.key)
-            if stored is None or stored.status != Status.ACTIVE:
+            if stored is None or stored.status in ENDED:
                 return  # aborted or finished meanwhile: a late write would revive the record
             await self.job.update(meta=self.job.meta, progress=fraction)
             reason = await queue.redis.get(self.job.abort_id)  # type: ignore[attr-defined]
