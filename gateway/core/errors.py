@@ -69,32 +69,31 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def field_violations(error: grpc.aio.AioRpcError) -> list[dict[str, str]]:
-    """google.rpc.BadRequest field violations carried in the error's trailing metadata."""
+def _details(error: grpc.aio.AioRpcError) -> list[Any]:
+    """The google.rpc.Status details (packed Any messages) in the error's trailing metadata."""
     metadata: Any = error.trailing_metadata() or ()
     for key, value in metadata:
         if key == GRPC_DETAILS_METADATA_KEY:
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                bad = error_details_pb2.BadRequest()
-                if detail.Unpack(bad):
-                    return [
-                        {"field": v.field, "message": v.description} for v in bad.field_violations
-                    ]
+            return list(status_pb2.Status.FromString(value).details)
+    return []
+
+
+def field_violations(error: grpc.aio.AioRpcError) -> list[dict[str, str]]:
+    """google.rpc.BadRequest field violations carried in the error's trailing metadata."""
+    for detail in _details(error):
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(bad):
+            return [{"field": v.field, "message": v.description} for v in bad.field_violations]
     return []
 
 
 def retry_delay(error: grpc.aio.AioRpcError) -> int | None:
     """Whole seconds (rounded up, at least 1) of a google.rpc.RetryInfo in the error, if any."""
-    metadata: Any = error.trailing_metadata() or ()
-    for key, value in metadata:
-        if key == GRPC_DETAILS_METADATA_KEY:
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                info = error_details_pb2.RetryInfo()
-                if detail.Unpack(info):
-                    delay = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
-                    return max(1, math.ceil(delay))
+    for detail in _details(error):
+        info = error_details_pb2.RetryInfo()
+        if detail.Unpack(info):
+            delay = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
+            return max(1, math.ceil(delay))
     return None
 
 
