@@ -14,7 +14,8 @@ from services.fitting.results import ResidualSummary
 from services.simulation import dask_worker
 from services.simulation.config import SimulationSettings
 from tests.integration import conftest, otlp, test_warm_starts
-from tests.unit.gateway import test_docs, test_requestid
+from tests.unit.gateway.api import test_docs
+from tests.unit.gateway.core import test_requestid
 
 # pydantic-settings reads the class attribute
 Settings.model_config
@@ -41,7 +42,7 @@ locustfile.SimulationGrpcUser
 dask_worker.dask_setup
 # gRPC calls the interceptor hook
 locustfile.LocustInterceptor.intercept_unary_unary
-# html.parser.HTMLParser calls its handlers (tests/unit/gateway/test_docs.py)
+# html.parser.HTMLParser calls its handlers (tests/unit/gateway/api/test_docs.py)
 test_docs.Assets.handle_starttag
 test_docs.Assets.handle_data
 # grpc.aio calls the request-id interceptors' hooks (gateway/core/requestid.py)

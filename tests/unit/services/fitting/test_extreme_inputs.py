@@ -13,7 +13,7 @@ from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.chinchilla import fit_chinchilla
 from services.fitting.models.critical_point import fit_critical_point
 from services.fitting.models.power_law import fit_power_law
-from tests.unit.fitting.test_critical_point import _scaling_curves
+from tests.unit.services.fitting.test_critical_point import _scaling_curves
 
 BNSL_X = [160, 256, 384, 512, 576, 640, 736]
 BNSL_Y = [2.14, 2.09, 2.05, 2.0, 1.86, 1.51, 0.97]

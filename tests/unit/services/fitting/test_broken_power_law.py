@@ -14,7 +14,7 @@ from services.common.errors import InvalidArgument
 from services.fitting.models.broken_power_law import fit_broken_power_law
 from services.fitting.models.power_law import fit_power_law
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "bnsl_four_digit_addition.csv"
+DATA = Path(__file__).resolve().parents[3] / "data" / "bnsl_four_digit_addition.csv"
 TRUTH = {"a": 0.4, "b": 2.3, "c0": 0.05, "c1": 2.0, "d1": 600.0, "f1": 0.3}
 X = np.geomspace(100, 3000, 30)
 
