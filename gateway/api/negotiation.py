@@ -37,7 +37,7 @@ def success_media_types(route: APIRoute) -> list[str]:
 def preferred(accept: str, offered: list[str]) -> str:
     """The type of ``offered`` an ``Accept`` header prefers (ties go to the later one), ""
     when it admits none; an empty or malformed header prefers the last."""
-    if not accept.strip():
+    if accept.strip() in ("", "*/*"):  # most clients: no parsing on the hot path
         return offered[-1]
     try:
         return str(best_match(offered, accept))
