@@ -26,6 +26,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from google.protobuf.message import Message
 
+from gateway.api.negotiation import JSON
 from gateway.core.cache import CacheStatus, ResultCache, cache_key
 from gateway.core.clients import SIMULATION, Upstreams
 from gateway.core.config import Settings
@@ -34,7 +35,6 @@ from gateway.core.metrics import CACHE_LOOKUPS, UPSTREAM_DURATION, UPSTREAM_ERRO
 from gateway.core.protojson import from_json, to_json
 from gateway.plots import http as plots
 
-JSON = "application/json"
 NDJSON = "application/x-ndjson"
 T = TypeVar("T")
 
@@ -225,9 +225,7 @@ async def respond(
     For a server-streaming method, ``stream_field`` names the final event's result field.
     A hit is one Redis GET; only a computation watches for the client hanging up.
     """
-    svg = plots.wants_svg(request.headers)
-    if svg and (refused := plots.refuse_unplotted(method)) is not None:
-        return refused
+    svg = plots.wants_svg(request.headers)  # only routes that list a picture get here
     message = from_json(body.model_dump(), message_type)
     call = ctx.call(service, method)
     if stream_field is not None:

@@ -17,6 +17,7 @@ from gateway.api.cached_call import respond
 from gateway.api.deps import ContextDep
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
+from gateway.plots.http import picture_responses
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def add_compute_route(
         endpoint,
         methods=["POST"],
         response_model=model_for(response_type.DESCRIPTOR, request=False),
-        responses=ERROR_RESPONSES,
+        responses={**ERROR_RESPONSES, **picture_responses(method, "The result")},
         summary=summary.split(".")[0],
         description=summary,
         name=method,

@@ -247,11 +247,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-# Refusals any operation can give whatever its route: a wrong path, a method it lacks.
+# Refusals any operation can give whatever its route: a wrong path, a method it lacks, an
+# Accept it cannot meet (gateway.api.negotiation).
 _EVERYWHERE: dict[str, dict[str, Any]] = {
     "404": {"description": "No such route or resource", "content": {PROBLEM: {}}},
     "405": {"description": "Method not allowed here (see Allow)", "content": {PROBLEM: {}}},
-}
+    "406": {"description": "Accept admits none of the media types listed for 200",
+            "content": {PROBLEM: {}}},
+}  # fmt: skip
 # ... and any /v1 operation: API key checks and per-client quotas.
 _V1: dict[str, dict[str, Any]] = {
     "401": {"description": "API key missing or not valid", "content": {PROBLEM: {}}},

@@ -8,6 +8,7 @@ plotted series back from the ``<g id=...>`` of each artist (``set_gid``).
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -27,6 +28,11 @@ matplotlib.rcParams.update(
     }
 )
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+def num(value: Any) -> float:
+    """A JSON number (null for a non-finite one) as a float."""
+    return float("nan") if value is None else float(value)
 
 
 def new_figure(width: float = 7.0, height: float = 4.2) -> Figure:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 
-from gateway.plots.figure import COLORS, new_figure, svg_bytes
+from gateway.plots.figure import COLORS, new_figure, num, svg_bytes
 from services.fitting.emergence.laws import LawFit, evaluate
 
 VERDICT_COLORS = {"emergent": "#d62728", "smooth": "#1f77b4", "flat": "#7f7f7f",
@@ -24,9 +24,9 @@ LAW_STYLES = {"logistic": "-", "gompertz": "-.", "power_law": "--", "linear_log"
               "constant": (0, (1, 3)), "broken_power_law": (0, (5, 2, 1, 2))}  # fmt: skip
 
 
-def _value(params: dict[str, Any], name: str) -> float:
-    v = params.get(name, {}).get("value")
-    return float("nan") if v is None else float(v)
+def param_value(params: dict[str, Any], name: str) -> float:
+    """The point estimate of parameter ``name`` (NaN when absent or not finite)."""
+    return num(params.get(name, {}).get("value"))
 
 
 def _band(ax: Axes, preds: list[dict[str, Any]], key: str, color: str, label: str, gid: str,
@@ -98,7 +98,7 @@ def scaling_law_svg(result: dict[str, Any], request: dict[str, Any] | None = Non
     ax.set_xscale("log")
     ax.set_yscale("log")
     params = result.get("params", {})
-    shown = ", ".join(f"{k} = {_value(params, k):.3g}" for k in sorted(params))
+    shown = ", ".join(f"{k} = {param_value(params, k):.3g}" for k in sorted(params))
     ax.set_title(f"{result.get('model', '')}: {shown}", fontsize=8)
     ax.legend(fontsize=7)
     if optimal:
@@ -110,7 +110,7 @@ def _frontier_allocation(ax: Axes, result: dict[str, Any], request: dict[str, An
                          frontier: list[dict[str, Any]]) -> None:  # fmt: skip
     """N_opt(C) = G (C/6)^a and D_opt(C) = G^-1 (C/6)^b over the plotted compute range."""
     opt = result["compute_optimal"]
-    a, b, G = (_value(opt, k) for k in ("a", "b", "G"))
+    a, b, G = (param_value(opt, k) for k in ("a", "b", "G"))
     C_data = (
         6 * np.asarray(request.get("N", [1.0]), float) * np.asarray(request.get("D", [1.0]), float)
     )
@@ -128,7 +128,7 @@ def _frontier_allocation(ax: Axes, result: dict[str, Any], request: dict[str, An
 
 def law_fit(name: str, fit: dict[str, Any]) -> LawFit:
     """A returned model as the service's ``LawFit``, so its own ``evaluate`` draws it."""
-    params = {k: _value(fit.get("params", {}), k) for k in fit.get("params", {})}
+    params = {k: param_value(fit.get("params", {}), k) for k in fit.get("params", {})}
     return LawFit(name, params, np.empty(0), 0.0, len(params))
 
 

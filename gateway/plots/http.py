@@ -1,4 +1,8 @@
-"""``Accept: image/svg+xml`` on a computing route: the picture of the same cached result."""
+"""``Accept: image/svg+xml`` on a computing route: the picture of the same cached result.
+
+A route that can draw lists ``image/svg+xml`` beside JSON in its OpenAPI (``responses``);
+``gateway.api.negotiation`` refuses the picture (406) on every route that does not.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,23 @@ from typing import Any
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gateway.core.errors import problem
+from gateway.api.negotiation import JSON, preferred
 from gateway.plots.render import RENDERERS, SVG, svg_for
 
 
 def wants_svg(headers: Mapping[str, str]) -> bool:
-    """Whether the client asked for a picture instead of JSON."""
-    return SVG in headers.get("accept", "")
+    """Whether the client prefers a picture to JSON (a tie goes to JSON)."""
+    return preferred(headers.get("accept", ""), [SVG, JSON]) == SVG
 
 
-def refuse_unplotted(method: str) -> Response | None:
-    """A 406 problem (before any work) for a method that has no picture, else None."""
-    if method in RENDERERS:
-        return None
-    names = ", ".join(sorted(RENDERERS))
-    return problem(
-        406, "Not acceptable", f"{method} has no {SVG} picture; methods with one: {names}"
-    )
+def picture_responses(method: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI success response of a route calling ``method``: ``image/svg+xml`` listed
+    beside JSON when a renderer draws its result, else nothing added."""
+    if method not in RENDERERS:
+        return {}
+    picture = {"schema": {"type": "string", "description": "An SVG document (matplotlib)."}}
+    text = f"{description}; with `Accept: {SVG}`, an SVG picture of the same result"
+    return {200: {"description": text, "content": {SVG: picture}}}
 
 
 async def svg_response(

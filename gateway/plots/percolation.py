@@ -9,27 +9,25 @@ import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
 
-from gateway.plots.figure import COLORS, new_figure, svg_bytes
+from gateway.plots.figure import COLORS, new_figure, num, svg_bytes
+from services.fitting.models.critical_point import linear_size
 
 GRAPH_NODE = "#9aa5b1"
 GIANT_NODE = "#d62728"
-
-
-def _num(value: Any) -> float:
-    """A JSON number (null for a non-finite one) as a float."""
-    return float("nan") if value is None else float(value)
 
 
 def _stat(points: list[dict[str, Any]], name: str) -> tuple[np.ndarray, np.ndarray]:
     """Means and standard deviations of one observable along a sweep."""
     stats = [p.get(name) or {} for p in points]
     return (
-        np.array([_num(s.get("mean", 0.0)) for s in stats]),
-        np.array([_num(s.get("std", 0.0)) for s in stats]),
+        np.array([num(s.get("mean", 0.0)) for s in stats]),
+        np.array([num(s.get("std", 0.0)) for s in stats]),
     )
 
 
 def _size_label(curve: dict[str, Any]) -> str:
+    if curve.get("label"):
+        return str(curve["label"])
     n = int(curve["n"])
     if curve["model"].startswith("square_lattice"):
         return f"L = {round(n**0.5)}"
@@ -42,7 +40,7 @@ def draw_sweeps(top: Axes, bottom: Axes, curves: Sequence[dict[str, Any]]) -> No
     thresholds: set[float] = set()
     for i, curve in enumerate(curves):
         color = COLORS[i % len(COLORS)]
-        x = np.array([_num(p["control"]) for p in curve["points"]])
+        x = np.array([num(p["control"]) for p in curve["points"]])
         s, s_sd = _stat(curve["points"], "largest_fraction")
         chi, chi_sd = _stat(curve["points"], "susceptibility")
         label = _size_label(curve)
@@ -54,8 +52,8 @@ def draw_sweeps(top: Axes, bottom: Axes, curves: Sequence[dict[str, Any]]) -> No
             thresholds.add(float(curve["threshold"]))
     theory = next((c["theory"] for c in curves if c.get("theory")), None)
     if theory:
-        tx = [_num(t["control"]) for t in theory]
-        ty = [_num(t["largest_fraction"]) for t in theory]
+        tx = [num(t["control"]) for t in theory]
+        ty = [num(t["largest_fraction"]) for t in theory]
         top.plot(tx, ty, "k--", lw=1.1, label="theory (n → ∞)", gid="theory")
     for t in sorted(thresholds):
         for ax in (top, bottom):
@@ -127,7 +125,7 @@ def sample_svg(result: dict[str, Any], request: dict[str, Any] | None = None) ->
     ax = fig.subplots()
     frac = [int(r["largest"]) / n for r in reps]
     ax.plot(range(len(frac)), frac, "o", color=COLORS[0], label="replicates", gid="replicates")
-    mean = _num(result["largest_fraction"]["mean"])
+    mean = num(result["largest_fraction"]["mean"])
     ax.axhline(mean, color=COLORS[0], lw=1, label=f"mean {mean:.4g}")
     if result.get("theory_largest_fraction") is not None:
         theory = float(result["theory_largest_fraction"])
@@ -159,4 +157,63 @@ def essay_svg(curve: dict[str, Any], samples: Sequence[dict[str, Any]]) -> bytes
         top.plot([c], [largest / n], "o", color=GIANT_NODE, ms=6, gid=f"mark-{i}")
         top.annotate(f"c = {c:g}", (c, largest / n), xytext=(5, -12), textcoords="offset points")
     top.set_title(f"Emergence of the giant component, n = {int(curve['n'])}")
+    return svg_bytes(fig)
+
+
+def _critical_curves(request: dict[str, Any]) -> list[tuple[float, dict[str, Any]]]:
+    """(size s, sweep-shaped curve) of every curve a FitCriticalPoint request holds: raw
+    ``curves`` as they are, ``sweeps`` (with their theory) sized as the fit sizes them."""
+    out = []
+    for c in request.get("curves", []):
+        points = [{"control": x, "largest_fraction": {"mean": s}, "susceptibility": {"mean": chi}}
+                  for x, s, chi in zip(c.get("control", []), c.get("largest_fraction", []),
+                                       c.get("susceptibility", []), strict=False)]  # fmt: skip
+        size = float(c.get("size", 0))
+        curve = {"model": "", "n": size, "label": f"s = {size:g}", "control": "control value x"}
+        out.append((size, {**curve, "points": points}))
+    for sweep in request.get("sweeps", []):
+        out.append((linear_size(sweep.get("model", ""), int(sweep.get("n", 0))), sweep))
+    return sorted(out, key=lambda pair: pair[0])
+
+
+def critical_point_svg(result: dict[str, Any], request: dict[str, Any] | None = None) -> bytes:
+    """FitCriticalPoint: the curves with each susceptibility peak and the fitted threshold
+    with its 95% interval (left), and the peak positions x*(s) against s^(-1/ν) with the fitted
+    x_c + b·s^(-1/ν) extrapolated to s → ∞ (right)."""
+    sized = _critical_curves(request or {})
+    params, extra = result.get("params", {}), result.get("extra", {})
+    threshold = params.get("threshold", {})
+    xc = num(threshold.get("value"))
+    ci = [num(v) for v in (threshold.get("ci95") or [None, None])]
+    nu = num(params.get("one_over_nu", {}).get("value", extra.get("one_over_nu_fixed")))
+    fig = new_figure(11.0, 5.0)
+    grid = fig.add_gridspec(2, 2, width_ratios=(1.5, 1), height_ratios=(3, 2))
+    top = fig.add_subplot(grid[0, 0])
+    bottom = fig.add_subplot(grid[1, 0], sharex=top)
+    draw_sweeps(top, bottom, [curve for _, curve in sized])
+    for ax in (top, bottom):
+        if np.isfinite(ci).all():
+            ax.axvspan(ci[0], ci[1], color=GIANT_NODE, alpha=0.12, gid="fitted-threshold-ci")
+        ax.axvline(xc, color=GIANT_NODE, lw=1.2, gid="fitted-threshold")
+    top.set_title(f"fitted threshold {xc:.5g} [{ci[0]:.5g}, {ci[1]:.5g}]", color=GIANT_NODE)
+    peaks = [(s, extra.get(f"peak_position_{s:g}"), extra.get(f"peak_height_{s:g}"))
+             for s, _ in sized]  # fmt: skip
+    found = np.array([(s, num(x), num(h)) for s, x, h in peaks if x is not None and h is not None])
+    shift = fig.add_subplot(grid[:, 1])
+    if found.size:
+        bottom.plot(found[:, 1], found[:, 2], "v", color="k", ms=5, label="χ peaks", gid="peaks")
+        t = found[:, 0] ** -nu
+        shift.plot(t, found[:, 1], "o", color="k", ms=5, label="peak positions x*(s)",
+                   gid="peak-positions")  # fmt: skip
+        law = np.linspace(0.0, float(t.max()) * 1.05, 60)
+        b = num(extra.get("amplitude"))
+        shift.plot(law, xc + b * law, color=GIANT_NODE, lw=1.4,
+                   label=f"x_c + b·s^(-1/ν), 1/ν = {nu:.3g}", gid="shift-law")  # fmt: skip
+        yerr = None if not np.isfinite(ci).all() else [[xc - ci[0]], [ci[1] - xc]]
+        shift.errorbar([0.0], [xc], yerr=yerr, fmt="*", color=GIANT_NODE, ms=11, capsize=3,
+                       label=f"x_c = {xc:.5g} (s → ∞)", gid="threshold-extrapolated")  # fmt: skip
+    shift.set_xlabel("s^(-1/ν)")
+    shift.set_ylabel("susceptibility peak position x*(s)")
+    shift.set_title("finite-size shift of the peak")
+    shift.legend(fontsize=7)
     return svg_bytes(fig)

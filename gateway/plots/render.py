@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway.plots.abilities import abilities_svg, mirage_svg
 from gateway.plots.fits import emergence_batch_svg, emergence_svg, scaling_law_svg
-from gateway.plots.percolation import sample_svg, sweeps_svg
+from gateway.plots.percolation import critical_point_svg, sample_svg, sweeps_svg
 
 SVG = "image/svg+xml"
 Renderer = Callable[[dict[str, Any], dict[str, Any] | None], bytes]
@@ -19,6 +20,9 @@ RENDERERS: dict[str, Renderer] = {
     "FitBrokenPowerLaw": scaling_law_svg,
     "FitEmergence": emergence_svg,
     "FitEmergenceBatch": emergence_batch_svg,
+    "FitCriticalPoint": critical_point_svg,
+    "SimulateAbilities": abilities_svg,
+    "AnalyzeMirage": mirage_svg,
 }
 
 

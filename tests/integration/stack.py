@@ -221,6 +221,22 @@ class Stack:
         for name in list(self.procs):
             self.stop(name)
 
+    def another_gateway(self, log_dir: Path, **env: str) -> Stack:
+        """A second gateway on this stack's services and Redis with its own settings
+        (``env``, e.g. API keys on): one process instead of a whole stack. Its ``close()``
+        stops only that gateway."""
+        log_dir.mkdir(parents=True, exist_ok=True)
+        other = Stack(log_dir, self.numba_cache, ports={**self.ports, "gateway": free_port()},
+                      extra_env={**self.extra_env, **env},
+                      redis_password=self.redis_password)  # fmt: skip
+        try:
+            other.start("gateway")
+            other.wait_ready()
+        except BaseException:
+            other.close()
+            raise
+        return other
+
 
 def start_stack(
     log_dir: Path,

@@ -34,6 +34,18 @@ def line_vertices(root: ET.Element, gid: str, index: int = 0) -> np.ndarray:
     return np.array(values).reshape(-1, 2)
 
 
+def band_vertices(root: ET.Element, gid: str) -> np.ndarray:
+    """(k, 2) pixel vertices of a filled band (``fill_between``): matplotlib writes its path
+    once in ``<defs>`` and places it with a ``<use>`` offset, added back here."""
+    found = groups(root, gid)
+    assert found, f"nothing drawn as {gid}"
+    path = found[0].find("svg:defs/svg:path", NS)
+    use = found[0].find(".//svg:use", NS)
+    assert path is not None and use is not None, gid
+    values = np.array([float(v) for v in NUMBER.findall(path.get("d", ""))]).reshape(-1, 2)
+    return values + np.array([float(use.get("x", 0)), float(use.get("y", 0))])
+
+
 def marker_positions(root: ET.Element, gid: str) -> np.ndarray:
     """(k, 2) pixel positions of the markers drawn with ``gid`` (``<use>`` elements)."""
     uses = [u for g in groups(root, gid) for u in g.iter("{http://www.w3.org/2000/svg}use")]

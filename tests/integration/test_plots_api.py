@@ -3,14 +3,24 @@ the JSON result, from the same cache entry."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
+from gateway.api.routes.abilities import ABILITIES_EXAMPLE, MIRAGE_EXAMPLE
+from gateway.api.routes.fits import CRITICAL_POINT_EXAMPLE
 from tests.integration.stack import Stack
-from tests.integration.svgread import affine_error, groups, line_vertices, marker_positions, parse
+from tests.integration.svgread import (
+    affine_error,
+    band_vertices,
+    groups,
+    line_vertices,
+    marker_positions,
+    parse,
+)
 
 SVG = {"accept": "image/svg+xml"}
 
@@ -117,9 +127,7 @@ def test_emergence_svg_draws_verdict_fits_floor_and_threshold(stack: Stack) -> N
     assert "emergent" in picture.text
 
 
-def test_batch_svg_has_a_panel_per_series_and_a_method_without_a_picture_is_406(
-    stack: Stack,
-) -> None:
+def test_batch_svg_has_a_panel_per_series(stack: Stack) -> None:
     body = {"series": [
         {"name": "mmlu/GPT-3", "scale": [2.7e9, 6.7e9, 1.3e10, 1.75e11],
          "score": [0.259, 0.249, 0.26, 0.439], "items": [14042], "floor": 0.25},
@@ -128,8 +136,135 @@ def test_batch_svg_has_a_panel_per_series_and_a_method_without_a_picture_is_406(
     root = parse(picture.content)
     assert len(marker_positions(root, "series-0-data")) == 4
     assert "refused" in picture.text and batch["results"][1]["errors"]
-    refused = httpx.post(
-        f"{stack.url}/v1/abilities/analyze", json={"scale": [1, 2]}, headers=SVG, timeout=30
-    )
-    assert refused.status_code == 406
-    assert "FitScalingLaw" in refused.json()["detail"]
+
+
+def at(line: np.ndarray, x: float) -> float:
+    """The y pixel of a drawn polyline at the vertex whose x pixel is ``x``."""
+    i = int(np.argmin(np.abs(line[:, 0] - x)))
+    assert abs(line[i, 0] - x) < 0.05, (line[i, 0], x)
+    return float(line[i, 1])
+
+
+def test_abilities_svg_draws_each_metric_with_its_replicate_spread(stack: Stack) -> None:
+    body = ABILITIES_EXAMPLE
+    result, picture = both(stack, "/v1/abilities/simulate", body)
+    root = parse(picture.content)
+    log_size = np.log10(result["sizes"])
+    x_at = y_at = None
+    for metric in body["metrics"]:
+        points = result["curves"][metric]["points"]
+        mean = np.array([p["mean"] for p in points])
+        xy = line_vertices(root, f"{metric}-mean")
+        assert len(xy) == len(points) == 6
+        if x_at is None:  # both metrics share the axes
+            x_at, y_at = fit_axis(log_size, xy[:, 0]), fit_axis(mean, xy[:, 1])
+        assert np.allclose(xy, np.column_stack([x_at(log_size), y_at(mean)]), atol=0.05)
+        # the band spans each size's replicate 95% range
+        band = band_vertices(root, f"{metric}-band")
+        for x, (lo, hi) in zip(x_at(log_size), (p["ci95"] for p in points), strict=True):
+            ys = band[np.abs(band[:, 0] - x) < 0.05, 1]
+            assert np.allclose(sorted(ys)[:: max(len(ys) - 1, 1)], sorted(y_at([lo, hi])),
+                               atol=0.05)  # fmt: skip
+        expected = line_vertices(root, f"{metric}-expected")
+        assert np.allclose(expected[:, 1], y_at([p["expected"] for p in points]), atol=0.05)
+    # the exact-match curve is the steep one: it crosses from near 0 to near 1
+    em = [p["mean"] for p in result["curves"]["exact_match"]["points"]]
+    assert em[0] < 0.05 and em[-1] > 0.9
+
+
+def test_mirage_svg_draws_both_metrics_the_law_through_p_k_and_k_effective(
+    stack: Stack,
+) -> None:
+    result, picture = both(stack, "/v1/abilities/analyze", MIRAGE_EXAMPLE)
+    root = parse(picture.content)
+    points = result["points"]
+    log_scale = np.log10([p["scale"] for p in points])
+    p = np.array([p["token_accuracy"] for p in points])
+    observed = np.array([q["observed"] for q in points])
+    tokens = marker_positions(root, "token-data")
+    x_at, y_at = fit_axis(log_scale, tokens[:, 0]), fit_axis(p, tokens[:, 1])
+    assert affine_error(log_scale, tokens[:, 0]) < 0.05 and affine_error(p, tokens[:, 1]) < 0.05
+    exact = marker_positions(root, "exact-data")
+    assert np.allclose(exact, np.column_stack([x_at(log_scale), y_at(observed)]), atol=0.05)
+    # the law drawn from the returned parameters passes through the returned predictions
+    law, keff = line_vertices(root, "exact-law"), line_vertices(root, "exact-keff")
+    k, k_eff = result["k"], result["k_effective"]
+    for x, q in zip(x_at(log_scale), points, strict=True):
+        assert at(law, x) == pytest.approx(float(y_at(q["predicted"])), abs=0.05)
+        p_law = q["predicted"] ** (1 / k)
+        assert at(keff, x) == pytest.approx(float(y_at(p_law**k_eff)), abs=0.05)
+    # the k_effective reading: exact match against p follows p^k_effective
+    data = marker_positions(root, "em-vs-p-data")
+    px_at, py_at = fit_axis(p, data[:, 0]), fit_axis(observed, data[:, 1])
+    assert affine_error(p, data[:, 0]) < 0.05 and affine_error(observed, data[:, 1]) < 0.05
+    curve = line_vertices(root, "em-vs-p-keff")
+    grid = (curve[:, 0] - px_at.coeffs[1]) / px_at.coeffs[0]
+    assert np.allclose(curve[:, 1], py_at(grid**k_eff), atol=0.05)
+    assert f"k_effective = {k_eff:.3g}" in picture.text
+
+
+def test_critical_point_svg_draws_curves_peaks_and_the_fitted_threshold(stack: Stack) -> None:
+    fit, picture = both(stack, "/v1/fits/critical-point", CRITICAL_POINT_EXAMPLE)
+    root = parse(picture.content)
+    curves = CRITICAL_POINT_EXAMPLE["curves"]
+    xc = fit["params"]["threshold"]["value"]
+    assert xc == pytest.approx(1.0, abs=1e-3)  # the example is drawn with x_c = 1
+    chi0 = line_vertices(root, "sweep-0-chi")
+    x_at = fit_axis(np.array(curves[0]["control"]), chi0[:, 0])
+    chi_at = fit_axis(np.array(curves[0]["susceptibility"]), chi0[:, 1])
+    for i, c in enumerate(curves):
+        assert len(line_vertices(root, f"sweep-{i}-chi")) == len(c["control"])
+    threshold = line_vertices(root, "fitted-threshold")
+    assert threshold[0, 0] == pytest.approx(float(x_at(xc)), abs=0.05)
+    extra = fit["extra"]
+    peaks = marker_positions(root, "peaks")
+    where = [extra[f"peak_position_{c['size']:g}"] for c in curves]
+    height = [extra[f"peak_height_{c['size']:g}"] for c in curves]
+    assert np.allclose(peaks, np.column_stack([x_at(where), chi_at(height)]), atol=0.05)
+    # the finite-size shift: x*(s) against s^(-1/nu), the fitted line reaching x_c at s -> inf
+    t = np.array([c["size"] for c in curves]) ** -extra["one_over_nu_fixed"]
+    shift = marker_positions(root, "peak-positions")
+    assert affine_error(t, shift[:, 0]) < 0.05 and affine_error(np.array(where), shift[:, 1]) < 0.05
+    t_at, y_at = fit_axis(t, shift[:, 0]), fit_axis(np.array(where), shift[:, 1])
+    law = line_vertices(root, "shift-law")
+    assert law[0] == pytest.approx([float(t_at(0.0)), float(y_at(xc))], abs=0.05)
+    b = extra["amplitude"]
+    u = (law[-1, 0] - t_at.coeffs[1]) / t_at.coeffs[0]
+    assert law[-1, 1] == pytest.approx(float(y_at(xc + b * u)), abs=0.05)
+
+
+# Every route that computes; each lists a picture in its OpenAPI.
+COMPUTING = {"/v1/sweeps", "/v1/graphs/sample", "/v1/abilities/simulate",
+             "/v1/abilities/analyze", "/v1/fits/power-law", "/v1/fits/scaling-law",
+             "/v1/fits/broken-power-law", "/v1/fits/critical-point", "/v1/fits/emergence",
+             "/v1/fits/emergence/batch"}  # fmt: skip
+
+
+def test_openapi_lists_svg_exactly_where_a_picture_comes_back(stack: Stack) -> None:
+    """Each operation listing image/svg+xml (beside JSON) draws its own OpenAPI example as
+    well-formed SVG; every other operation answers 406 to ``Accept: image/svg+xml``."""
+    spec = httpx.get(f"{stack.url}/openapi.json", timeout=30).json()
+    drawn, refused = set(), set()
+    for path, operations in spec["paths"].items():
+        for verb, op in operations.items():
+            success = min(code for code in op["responses"] if code.startswith("2"))
+            content = op["responses"][success].get("content", {})
+            url = stack.url + re.sub(r"\{[^}]+\}", "0123456789abcdef", path)
+            if "image/svg+xml" in content:
+                assert "application/json" in content
+                media = op["requestBody"]["content"]["application/json"]
+                examples = [e["value"] for e in media.get("examples", {}).values()]
+                example = (examples + media["schema"].get("examples", []))[0]
+                reply = httpx.post(url, json=example, headers=SVG, timeout=300)
+                assert reply.status_code == 200, (path, reply.text[:300])
+                assert reply.headers["content-type"] == "image/svg+xml"
+                assert len(list(parse(reply.content).iter())) > 50, path  # a drawing, not a stub
+                drawn.add(path)
+            else:
+                reply = httpx.request(verb.upper(), url, json={}, headers=SVG, timeout=30)
+                assert reply.status_code == 406, (verb, path, reply.status_code, reply.text[:300])
+                assert reply.headers["content-type"] == "application/problem+json"
+                assert all(media in reply.json()["detail"] for media in content), content
+                refused.add(f"{verb} {path}")
+    assert drawn == COMPUTING
+    assert {"get /healthz", "get /v1/jobs/{job_id}", "post /v1/jobs"} <= refused, refused

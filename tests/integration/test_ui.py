@@ -22,20 +22,42 @@ from tests.integration.svgread import groups, line_vertices, marker_positions, p
 pytestmark = needs_chromium
 SHOTS = ROOT / ".screenshots"
 SVG_NS = "{http://www.w3.org/2000/svg}"
+API_KEY = "ui-test-key"
 
 
 @pytest.fixture(scope="module")
-def page(jobs_stack: Stack) -> Iterator[tuple[Any, list[str], list[str]]]:
-    """One tab on /ui/ (requests and console errors recorded), shared by the module."""
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    with chromium() as launched:
+        yield launched
+
+
+def open_tab(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
+    """A tab on ``url`` recording every request and console error."""
     SHOTS.mkdir(exist_ok=True)
     requested: list[str] = []
     errors: list[str] = []
-    with chromium() as browser:
-        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
-        tab.on("request", lambda r: requested.append(r.url))
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.goto(f"{jobs_stack.url}/ui/")
-        yield tab, requested, errors
+    tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+    tab.on("request", lambda r: requested.append(r.url))
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.goto(url)
+    return tab, requested, errors
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, jobs_stack: Stack) -> tuple[Any, list[str], list[str]]:
+    """One tab on /ui/, shared by the module's tests of the open gateway."""
+    return open_tab(browser, f"{jobs_stack.url}/ui/")
+
+
+@pytest.fixture(scope="module")
+def keyed(jobs_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A second gateway with API keys on, over the same services and Redis."""
+    gateway = jobs_stack.another_gateway(
+        tmp_path_factory.mktemp("keyed"), ZUHUR_GATEWAY_API_KEYS=API_KEY
+    )
+    yield gateway
+    gateway.close()
 
 
 def chart(tab: Any, selector: str) -> Any:
@@ -152,3 +174,32 @@ def test_no_request_of_the_whole_session_left_loopback(
     hosts = {urlsplit(u).netloc for u in requested if urlsplit(u).scheme in ("http", "https")}
     assert hosts == {urlsplit(jobs_stack.url).netloc}, requested
     assert any("/events" in u for u in requested) and any("/ui/plots/" in u for u in requested)
+
+
+def test_with_keys_on_the_page_says_401_until_given_the_key_then_draws(
+    browser: Any, keyed: Stack
+) -> None:
+    """Keys on: without one the page says the gateway needs a key (the console shows the
+    refused fetches); with the key (kept in sessionStorage) it draws the default chart, and
+    a reload keeps the key for the tab."""
+    tab, requested, _ = open_tab(browser, f"{keyed.url}/ui/")
+    refused = tab.locator("#perc-status", has_text="401: this gateway needs an API key")
+    refused.wait_for(timeout=60_000)
+    assert not tab.query_selector("#perc-chart svg")
+    assert "error" in (tab.get_attribute("#api-key", "class") or "")
+    tab.fill("#api-key", "not-the-key")
+    tab.click("#api-key-use")
+    tab.locator("#perc-status", has_text="401: the gateway refused this API key").wait_for(
+        timeout=60_000
+    )
+    tab.fill("#api-key", API_KEY)
+    tab.click("#api-key-use")
+    tab.wait_for_selector("#perc-chart svg g#sweep-2-S", timeout=120_000)
+    assert len(line_vertices(chart(tab, "#perc-chart"), "sweep-0-S")) == 61
+    assert tab.evaluate("sessionStorage.getItem('zuhur.apiKey')") == API_KEY
+    tab.reload()
+    tab.wait_for_selector("#perc-chart svg g#sweep-2-S", timeout=120_000)  # no key typed
+    tab.screenshot(path=SHOTS / "ui-with-key.png", full_page=True)
+    hosts = {urlsplit(u).netloc for u in requested if urlsplit(u).scheme in ("http", "https")}
+    assert hosts == {urlsplit(keyed.url).netloc}, requested
+    tab.close()

@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 from google.protobuf.message import Message
 
+from gateway.api.negotiation import NegotiatedRoute
 from gateway.api.routing import add_compute_route
 from gateway.core.clients import FITTING
 from zuhur.v1 import fitting_pb2 as pb
 
-router = APIRouter(prefix="/fits", tags=["fits"])
+router = APIRouter(prefix="/fits", tags=["fits"], route_class=NegotiatedRoute)
 
 
 def add_fit_route(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gateway.api.negotiation import NegotiatedRoute
 from gateway.api.routing import add_compute_route
 from gateway.core.clients import SIMULATION
 from zuhur.v1 import simulation_pb2 as pb
 
-router = APIRouter(prefix="/graphs", tags=["graphs"])
+router = APIRouter(prefix="/graphs", tags=["graphs"], route_class=NegotiatedRoute)
 
 add_compute_route(
     router,

@@ -11,13 +11,16 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import CacheDep, UpstreamsDep
+from gateway.api.negotiation import NegotiatedRoute
 from gateway.core.clients import FITTING, SIMULATION
 from gateway.core.metrics import exposition
 from gateway.core.protojson import model_for, to_json
 from zuhur.v1 import common_pb2
 
-router = APIRouter(tags=["health"])
-v1 = APIRouter(tags=["health"])  # mounted under /v1 with the other API routers
+router = APIRouter(tags=["health"], route_class=NegotiatedRoute)
+v1 = APIRouter(
+    tags=["health"], route_class=NegotiatedRoute
+)  # mounted under /v1 with the other API routers
 
 
 class Checks(BaseModel):

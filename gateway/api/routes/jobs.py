@@ -20,6 +20,7 @@ from saq import Job
 
 from gateway.api.cached_call import JSON, cacheable, encode
 from gateway.api.deps import JobsDep
+from gateway.api.negotiation import NegotiatedRoute
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
 from gateway.jobs import methods
@@ -27,7 +28,7 @@ from gateway.jobs.metrics import JOBS_FINISHED, JOBS_SUBMITTED
 from gateway.jobs.records import TERMINAL, problem_of, progress_of, view
 from services.common.seeds import draw_seed
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=NegotiatedRoute)
 
 
 class JobIn(BaseModel):

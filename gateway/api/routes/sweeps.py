@@ -8,12 +8,14 @@ from fastapi import APIRouter, Body, Header, Request, Response
 
 from gateway.api.cached_call import NDJSON, respond, stream_ndjson
 from gateway.api.deps import ContextDep
+from gateway.api.negotiation import NegotiatedRoute
 from gateway.core.clients import SIMULATION
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
+from gateway.plots.http import picture_responses
 from zuhur.v1 import simulation_pb2 as pb
 
-router = APIRouter(tags=["sweeps"])
+router = APIRouter(tags=["sweeps"], route_class=NegotiatedRoute)
 
 SweepIn = model_for(pb.SweepRequest.DESCRIPTOR, request=True)
 CurveOut = model_for(pb.SweepCurve.DESCRIPTOR, request=False)
@@ -24,17 +26,19 @@ SWEEP_EXAMPLE = {
     "replicates": 20,
     "seed": 1,
 }
+PICTURE = picture_responses("Sweep", "The curve")[200]
 RESPONSES = {
     **ERROR_RESPONSES,
     200: {
-        "description": "The curve; with `Accept: application/x-ndjson`, one JSON line per "
-        'progress event (`{"progress": {"done", "total"}}`) and `{"curve": ...}` last.',
-        "content": {NDJSON: {}},
+        "description": f"{PICTURE['description']}; with `Accept: application/x-ndjson`, one "
+        'JSON line per progress event (`{"progress": {"done", "total"}}`) and `{"curve": ...}` '
+        "last.",
+        "content": {NDJSON: {}, **PICTURE["content"]},
     },
 }
 
 
-@router.post("/sweeps", response_model=CurveOut, responses=RESPONSES)
+@router.post("/sweeps", response_model=CurveOut, responses=RESPONSES, name="Sweep")
 async def run_sweep(
     body: Annotated[SweepIn, Body(examples=[SWEEP_EXAMPLE])],  # type: ignore[valid-type]
     request: Request,

@@ -42,22 +42,74 @@ lambada/Pythia,1.2e10,0.705,5153,`;
 
 class ApiError extends Error {}
 
+// --- API key (only when the gateway requires one): kept in this tab, sent as a bearer token
+
+const KEY_STORE = "zuhur.apiKey";
+const apiKey = () => sessionStorage.getItem(KEY_STORE) || "";
+
+function headers(extra) {
+  const key = apiKey();
+  return key ? { ...extra, authorization: `Bearer ${key}` } : extra;
+}
+
+// A refused request as one sentence a person can act on (401/403/429 say what to do).
+async function refusal(reply) {
+  let detail = `${reply.status} ${reply.statusText}`;
+  try {
+    const problem = await reply.json();
+    detail = problem.errors ? problem.errors.map((e) => `${e.field}: ${e.message}`).join("; ")
+                            : problem.detail || problem.title;
+  } catch (_) { /* not JSON */ }
+  const keyField = $("#api-key");
+  keyField.classList.toggle("error", reply.status === 401 || reply.status === 403);
+  if (reply.status === 401) {
+    return new ApiError(apiKey()
+      ? `401: the gateway refused this API key (${detail}); enter a valid one above and press Use key`
+      : "401: this gateway needs an API key: enter it above and press Use key");
+  }
+  if (reply.status === 403) return new ApiError(`403: this API key may not do that (${detail})`);
+  if (reply.status === 429) {
+    const wait = reply.headers.get("retry-after");
+    return new ApiError(`429: over the limit for this key${wait ? `; retry in ${wait} s` : ""} (${detail})`);
+  }
+  return new ApiError(detail);
+}
+
 async function call(url, body, accept = "application/json") {
   const reply = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", accept },
+    headers: headers({ "content-type": "application/json", accept }),
     body: JSON.stringify(body),
   });
-  if (!reply.ok) {
-    let detail = `${reply.status}`;
-    try {
-      const problem = await reply.json();
-      detail = problem.errors ? problem.errors.map((e) => `${e.field}: ${e.message}`).join("; ")
-                              : problem.detail || problem.title;
-    } catch (_) { /* not JSON */ }
-    throw new ApiError(detail);
-  }
+  if (!reply.ok) throw await refusal(reply);
   return accept === "application/json" ? reply.json() : reply.text();
+}
+
+// Server-Sent Events over fetch (EventSource cannot send the key): yields {event, data}.
+async function* serverEvents(url) {
+  const reply = await fetch(url, { headers: headers({ accept: "text/event-stream" }) });
+  if (!reply.ok) throw await refusal(reply);
+  const reader = reply.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.search(/\r\n\r\n|\n\n|\r\r/)) >= 0) {  // a blank line ends an event
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end).replace(/^(\r\n\r\n|\n\n|\r\r)/, "");
+      let event = "message";
+      const data = [];
+      for (const line of block.split(/\r\n|\r|\n/)) {
+        const [field, ...rest] = line.split(":");
+        const text = rest.join(":").replace(/^ /, "");
+        if (field === "event") event = text;
+        else if (field === "data") data.push(text);
+      }
+      if (data.length) yield { event, data: data.join("\n") };
+    }
+  }
 }
 
 function show(target, svg) {
@@ -94,18 +146,17 @@ function sizesOf(form) {
 }
 
 // One sweep as a job; progress from the job's Server-Sent Events; resolves to the curve.
-function sweepJob(request, onProgress) {
-  return call("/v1/jobs", { method: "sweep", request }).then((job) => new Promise((resolve, reject) => {
-    const events = new EventSource(`/v1/jobs/${job.id}/events`);
-    events.addEventListener("progress", (e) => onProgress(JSON.parse(e.data)));
-    events.addEventListener("final", (e) => {
-      events.close();
-      const done = JSON.parse(e.data);
-      if (done && done.status === "succeeded") resolve(done.result);
-      else reject(new ApiError(done && done.error ? done.error.detail : "job vanished"));
-    });
-    events.onerror = () => { events.close(); reject(new ApiError("lost the job's event stream")); };
-  }));
+async function sweepJob(request, onProgress) {
+  const job = await call("/v1/jobs", { method: "sweep", request });
+  for await (const { event, data } of serverEvents(`/v1/jobs/${job.id}/events`)) {
+    if (event === "progress") onProgress(JSON.parse(data));
+    if (event === "final") {
+      const done = JSON.parse(data);
+      if (done && done.status === "succeeded") return done.result;
+      throw new ApiError(done && done.error ? done.error.detail : "job vanished");
+    }
+  }
+  throw new ApiError("the job's event stream ended without its result");
 }
 
 async function runSweeps(event) {
@@ -259,7 +310,18 @@ function selectTab(name) {
   document.querySelectorAll(".panel").forEach((p) => p.classList.toggle("active", p.id === name));
 }
 
+function useKey(event) {
+  event.preventDefault();
+  const key = $("#api-key").value.trim();
+  if (key) sessionStorage.setItem(KEY_STORE, key); else sessionStorage.removeItem(KEY_STORE);
+  $("#api-key").classList.remove("error");
+  status("#perc-status", key ? "key set: drawing the default chart" : "key cleared");
+  defaultChart();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  $("#api-key").value = apiKey();
+  $("#key-form").addEventListener("submit", useKey);
   document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => selectTab(t.dataset.tab)));
   $("#perc-form").addEventListener("submit", runSweeps);
   $("#perc-essay").addEventListener("click", essay);
