@@ -3,6 +3,7 @@ hand each transport what it needs (checked against a CA made here)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from deploy.local.certs import make_ca, make_leaf, write_dev_certs
+from gateway.__main__ import main as gateway_main
+from services.common.config import ServiceSettings
+from services.common.server import serve
 from services.common.tls import TlsSettings
 
 
@@ -95,3 +99,16 @@ def handshake(client: ssl.SSLContext, server_cert: tuple[Path, Path]) -> Excepti
         except ssl.SSLError as exc:
             return exc
     return RuntimeError("handshake did not finish")
+
+
+def test_the_gateway_and_the_services_stop_at_start_on_a_missing_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, certs: dict[str, Path]
+) -> None:
+    """Both entrypoints read the TLS settings first: nothing binds, nothing warms up."""
+    monkeypatch.setenv("ZUHUR_TLS_CERT_FILE", str(certs["cert"]))
+    monkeypatch.setenv("ZUHUR_TLS_KEY_FILE", str(tmp_path / "gone-key.pem"))
+    with pytest.raises(ValidationError, match="ZUHUR_TLS_KEY_FILE: cannot read"):
+        gateway_main()
+    never = object()  # serve must fail before it touches the servicer
+    with pytest.raises(ValidationError, match="ZUHUR_TLS_KEY_FILE: cannot read"):
+        asyncio.run(serve(ServiceSettings(), never, never, "zuhur.v1.Nothing", never))  # type: ignore[arg-type]
