@@ -7,8 +7,9 @@ methods) are skipped by ``ignore_decorators`` in pyproject.toml instead.
 
 from deploy.load import locustfile
 from gateway import main
-from gateway.core import requestid
+from gateway.core import headertimeout, requestid
 from gateway.core.config import Settings
+from services.common import tls
 from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
 from services.simulation import dask_worker
@@ -19,6 +20,7 @@ from tests.unit.gateway.core import test_requestid
 
 # pydantic-settings reads the class attribute
 Settings.model_config
+tls.TlsSettings.model_config
 FittingSettings.model_config
 SimulationSettings.model_config
 # a dataclass field, set by keyword and read by the proto mapping through asdict/getattr
@@ -52,3 +54,8 @@ otlp.Collector.Export
 test_requestid.Record.intercept_service  # a server interceptor in the test
 # uvicorn's factory import string in gateway/__main__.py (several workers)
 main.create_worker_app
+# uvicorn's protocol import string in gateway/__main__.py (gateway/core/headertimeout.py)
+headertimeout.HeaderTimeoutProtocol
+# pydantic calls the TLS settings' validators (services/common/tls.py)
+tls.TlsSettings._readable
+tls.TlsSettings._complete

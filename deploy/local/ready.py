@@ -20,6 +20,7 @@ import httpx
 
 from services.common.healthcheck import check
 from services.common.jitcache import COLD_MESSAGE, is_cold
+from services.common.tls import TlsSettings
 
 PROGRESS_EVERY_S = 10.0
 # name -> (port variable, default port, gRPC health service name)
@@ -44,11 +45,13 @@ def wait_ready(url: str, timeout: float) -> dict[str, object] | None:
     or None on timeout. Every PROGRESS_EVERY_S seconds it prints what it still waits for."""
     started = time.monotonic()
     next_report = started + PROGRESS_EVERY_S
+    tls = TlsSettings()  # the CA and client certificate of ZUHUR_TLS_*, when set
+    verify = tls.client_context() if tls.enabled else True
     while time.monotonic() < started + timeout:
         pending = services_pending()
         if not pending:
             try:
-                reply = httpx.get(f"{url}/readyz", timeout=2.0)
+                reply = httpx.get(f"{url}/readyz", timeout=2.0, verify=verify)
                 if reply.status_code == 200:
                     return reply.json()  # type: ignore[no-any-return]
             except httpx.HTTPError:
@@ -64,7 +67,8 @@ def wait_ready(url: str, timeout: float) -> dict[str, object] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    default = f"http://127.0.0.1:{os.environ.get('ZUHUR_GATEWAY_PORT', '8000')}"
+    scheme = "https" if TlsSettings().enabled else "http"  # the gateway follows ZUHUR_TLS_*
+    default = f"{scheme}://127.0.0.1:{os.environ.get('ZUHUR_GATEWAY_PORT', '8000')}"
     parser.add_argument("--url", default=default)
     parser.add_argument("--timeout", type=float, default=900.0)  # a cold compile on a busy machine
     args = parser.parse_args()

@@ -1,4 +1,7 @@
-"""gRPC channels to the services: one per target for the app's lifetime, created in lifespan."""
+"""gRPC channels to the services: one per target for the app's lifetime, created in lifespan.
+
+TLS (with our certificate as the client's, for mutual TLS) when ZUHUR_TLS_* name files.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from gateway.core.config import Settings
 from gateway.core.errors import UpstreamError
 from gateway.core.requestid import grpc_interceptors
 from services.common.config import message_limit
+from services.common.tls import TlsSettings, secure_or_insecure_channel
 from zuhur.v1 import common_pb2, fitting_pb2_grpc, simulation_pb2_grpc
 
 SIMULATION = "zuhur.v1.Simulation"
@@ -53,6 +57,7 @@ class Upstreams:
     """Channels and stubs of the simulation and fitting services."""
 
     settings: Settings
+    tls: TlsSettings = field(default_factory=TlsSettings)
     simulation_channel: grpc.aio.Channel = field(init=False)
     fitting_channel: grpc.aio.Channel = field(init=False)
     # Last engine version each service reported; part of every cache key.
@@ -64,12 +69,14 @@ class Upstreams:
             *_OPTIONS,
             ("grpc.max_send_message_length", message_limit(self.settings.max_body_bytes)),
         ]
-        self.simulation_channel = grpc.aio.insecure_channel(
-            self.settings.simulation_target, options=options, interceptors=grpc_interceptors()
-        )
-        self.fitting_channel = grpc.aio.insecure_channel(
-            self.settings.fitting_target, options=options, interceptors=grpc_interceptors()
-        )
+        self.simulation_channel = secure_or_insecure_channel(
+            self.settings.simulation_target, self.tls, options=options,
+            interceptors=grpc_interceptors(),
+        )  # fmt: skip
+        self.fitting_channel = secure_or_insecure_channel(
+            self.settings.fitting_target, self.tls, options=options,
+            interceptors=grpc_interceptors(),
+        )  # fmt: skip
         self.simulation = simulation_pb2_grpc.SimulationStub(self.simulation_channel)
         self.fitting = fitting_pb2_grpc.FittingStub(self.fitting_channel)
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Request bodies larger than this are refused (413) while being read, before buffering;
     # the gRPC message limits on both sides derive from it (services.common.config).
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    # A request line and headers not complete this long after the connection opened (or
+    # the request's first byte) get a 408 and the connection closes (slowloris).
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0)
     # A body that stalls this long between chunks is refused (408), freeing the connection.
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
     # API keys (comma-separated) and/or a file of them (a mounted Secret); none: no auth.

@@ -7,9 +7,13 @@ budget and one client cannot take every simulation slot through several replicas
 - rate: ``ZUHUR_GATEWAY_RATE_LIMIT`` in the ``limits`` notation ("600/minute"), a moving
   window (the ``limits`` library); over it, 429 with Retry-After = seconds until the oldest
   request in the window expires.
-- concurrency: ``ZUHUR_GATEWAY_MAX_CONCURRENT_PER_CLIENT`` requests in progress at once (a
-  Redis counter, incremented and checked atomically, with an expiry so a crashed replica's
-  slots come back); over it, 429 with Retry-After 1.
+- concurrency: ``ZUHUR_GATEWAY_MAX_CONCURRENT_PER_CLIENT`` requests in progress at once: a
+  Redis sorted set of the client's requests by start time (Redis' clock, so replicas
+  agree), checked and added to atomically; entries older than the slot lifetime are dropped,
+  so a crashed replica's slots come back. Each finished request updates a moving average of
+  the client's request durations (EWMA, in Redis); over the quota, 429 with Retry-After =
+  that average less how long the client's oldest request has run (the time until a slot
+  should free up), at least 1 s and at most the slot lifetime; 1 s until there is an average.
 
 Both are off when unset (``make up``). When Redis fails the quotas let requests through
 (logged and counted): fairness degrades, service does not.
@@ -21,6 +25,7 @@ import json
 import logging
 import math
 import time
+import uuid
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -43,14 +48,52 @@ QUOTA_ERRORS = Counter(
     "zuhur_gateway_quota_errors_total", "Quota checks skipped because Redis failed"
 )
 
-# Take a slot unless the client already holds ``limit``; the key expires after ``ttl`` ms.
-_ACQUIRE = """
-local n = redis.call('incr', KEYS[1])
+# Redis' clock in ms: one clock for every replica.
+_NOW = "local t = redis.call('time') local now = t[1] * 1000 + math.floor(t[2] / 1000)"
+# KEYS: in-flight set, mean duration; ARGV: limit, slot lifetime ms, token. Take a slot
+# unless the client holds ``limit`` live ones: {1}; else {0, ms the oldest has run, mean ms
+# or -1}.
+_ACQUIRE = (
+    _NOW
+    + """
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, now - tonumber(oldest[2]), tonumber(redis.call('get', KEYS[2]) or '-1')}
+end
+redis.call('zadd', KEYS[1], now, ARGV[3])
 redis.call('pexpire', KEYS[1], ARGV[2])
-if n > tonumber(ARGV[1]) then redis.call('decr', KEYS[1]) return 0 end
-return n
+return {1}
 """
-_RELEASE = "if redis.call('decr', KEYS[1]) <= 0 then redis.call('del', KEYS[1]) end return 0"
+)
+# KEYS: in-flight set, mean duration; ARGV: token, EWMA weight, lifetime ms of the mean.
+# Free the slot and fold its duration into the client's moving average.
+_RELEASE = (
+    _NOW
+    + """
+local start = redis.call('zscore', KEYS[1], ARGV[1])
+if not start then return 0 end
+redis.call('zrem', KEYS[1], ARGV[1])
+local took = now - tonumber(start)
+local mean = tonumber(redis.call('get', KEYS[2]) or took)
+mean = mean + tonumber(ARGV[2]) * (took - mean)
+redis.call('set', KEYS[2], tostring(mean), 'PX', ARGV[3])
+return 1
+"""
+)
+# Weight of the newest duration in the moving average, and how long an average is kept.
+EWMA_WEIGHT = 0.3
+MEAN_TTL_MS = 24 * 3600 * 1000
+
+
+def concurrency_retry_after(elapsed_ms: float, mean_ms: float, ceiling: float) -> int:
+    """Seconds until one of a full client's slots should free: the client's mean request
+    duration less how long its oldest request has run, in [1, ``ceiling``]; 1 with no mean
+    yet (``mean_ms`` < 0) or when the oldest is overdue."""
+    if mean_ms < 0:
+        return 1
+    remaining = math.ceil((mean_ms - elapsed_ms) / 1000)
+    return int(min(math.ceil(ceiling), max(1, remaining)))
 
 
 def too_many_body(detail: str, quota: str) -> bytes:
@@ -63,6 +106,11 @@ def too_many_body(detail: str, quota: str) -> bytes:
         "quota": quota,
     }
     return json.dumps(problem).encode()
+
+
+def _slot_keys(client: str) -> tuple[str, str]:
+    """Redis keys of a client's in-flight requests and of its mean request duration."""
+    return f"zuhur:quota:slots:{client}", f"zuhur:quota:duration:{client}"
 
 
 class Quotas:
@@ -105,23 +153,29 @@ class Quotas:
             return None
         return max(1, math.ceil(stats.reset_time - time.time()))
 
-    async def _take_slot(self, key: str) -> bool | None:
-        """True: slot taken; False: quota full; None: not checked (off, or Redis failed)."""
+    async def _take_slot(self, client: str, token: str) -> int | None:
+        """0: slot taken; > 0: quota full, retry after that many seconds; None: not checked
+        (off, or Redis failed)."""
         if self.redis is None:
             return None
+        keys = _slot_keys(client)
         try:
-            got = await self.redis.eval(_ACQUIRE, 1, key, self.concurrency, self.slot_ttl_ms)
+            got = await self.redis.eval(
+                _ACQUIRE, 2, *keys, self.concurrency, self.slot_ttl_ms, token
+            )
         except (RedisError, OSError) as exc:
             QUOTA_ERRORS.inc()
             log.warning("concurrency quota skipped: redis failed (%s)", exc)
             return None
-        return bool(got)
+        if got[0] == 1:
+            return 0
+        return concurrency_retry_after(got[1], got[2], self.slot_ttl_ms / 1000)
 
-    async def _free_slot(self, key: str) -> None:
+    async def _free_slot(self, client: str, token: str) -> None:
         assert self.redis is not None
         try:
-            await self.redis.eval(_RELEASE, 1, key)
-        except (RedisError, OSError) as exc:  # the key's expiry frees it
+            await self.redis.eval(_RELEASE, 2, *_slot_keys(client), token, EWMA_WEIGHT, MEAN_TTL_MS)
+        except (RedisError, OSError) as exc:  # the entry's lifetime frees it
             QUOTA_ERRORS.inc()
             log.warning("concurrency slot not released (%s); it expires", exc)
 
@@ -136,17 +190,18 @@ class Quotas:
             detail = f"more than {self.rate} from this client; retry in {wait} s"
             await self._refuse(send, detail, "rate", wait)
             return
-        key = f"zuhur:quota:inflight:{client}"
-        slot = await self._take_slot(key)
-        if slot is False:
-            detail = f"{self.concurrency} requests of this client are already in progress"
-            await self._refuse(send, detail, "concurrency", 1)
+        token = uuid.uuid4().hex
+        wait = await self._take_slot(client, token)
+        if wait:
+            detail = (f"{self.concurrency} requests of this client are already in progress; "
+                      f"one should finish in about {wait} s")  # fmt: skip
+            await self._refuse(send, detail, "concurrency", wait)
             return
         try:
             await self.app(scope, receive, send)
         finally:
-            if slot:
-                await self._free_slot(key)
+            if wait == 0:
+                await self._free_slot(client, token)
 
     async def _refuse(self, send: Send, detail: str, quota: str, retry_after: int) -> None:
         QUOTA_REFUSALS.labels(quota).inc()

@@ -26,6 +26,7 @@ from services.common.config import ServiceSettings
 from services.common.jitcache import COLD_MESSAGE, count_kernels, is_cold
 from services.common.metrics import SERVING, WARMUP_SECONDS
 from services.common.rpc import ServicerBase
+from services.common.tls import TlsSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,11 @@ async def serve(
     full_name: str,
     warmup: Callable[[], None],
 ) -> None:
-    """Run ``servicer`` until SIGTERM/SIGINT; ``full_name`` is its proto service name."""
+    """Run ``servicer`` until SIGTERM/SIGINT; ``full_name`` is its proto service name.
+
+    The port serves TLS (mutual with ZUHUR_TLS_CLIENT_AUTH) when ZUHUR_TLS_* name files.
+    """
+    tls = TlsSettings()  # first: a missing certificate stops the start, naming the variable
     telemetry.setup(telemetry_name(full_name))  # before the server: it instruments grpc.aio
     server = grpc.aio.server(
         options=[
@@ -64,14 +69,21 @@ async def serve(
         (full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     address = f"{settings.host}:{settings.port}"
-    if server.add_insecure_port(address) == 0:
+    credentials = tls.server_credentials()
+    if credentials is None:
+        bound = server.add_insecure_port(address)
+    else:
+        bound = server.add_secure_port(address, credentials)
+    if bound == 0:
         raise SystemExit(f"cannot bind {address}")
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set(full_name, health_pb2.HealthCheckResponse.NOT_SERVING)
     SERVING.labels(full_name).set(0)
     await server.start()
-    log.info("%s listening on %s (metrics on :%d)", full_name, address, settings.metrics_port)
+    transport = "plaintext" if credentials is None else "mutual TLS" if tls.client_auth else "TLS"
+    log.info("%s listening on %s, %s (metrics on :%d)", full_name, address, transport,
+             settings.metrics_port)  # fmt: skip
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -21,6 +22,8 @@ import httpx
 
 from deploy.local.redis import jobs_redis_args, redis_args
 from services.common.healthcheck import check
+from services.common.tls import PREFIX as TLS_PREFIX
+from services.common.tls import TlsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +35,17 @@ def wait_serving(port: int, service: str, timeout: float = 240.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{service} on port {port} not SERVING after {timeout} s")
         time.sleep(0.25)
+
+
+def tls_env(tls: TlsSettings) -> dict[str, str]:
+    """The ZUHUR_TLS_* variables that give every process ``tls``."""
+    env = {}
+    for name, value in tls.model_dump().items():
+        if value is not None:
+            env[TLS_PREFIX + name.upper()] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+    return env
 
 
 def free_port() -> int:
@@ -67,10 +81,18 @@ class Stack:
     # requirepass of both Redis servers (clients get it from ZUHUR_REDIS_PASSWORD in extra_env)
     redis_password: str | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # TLS of every process (ZUHUR_TLS_*); the tests' own clients present the same files
+    tls: TlsSettings | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['gateway']}"
+        scheme = "https" if self.tls is not None and self.tls.enabled else "http"
+        return f"{scheme}://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """httpx's ``verify`` for the gateway: the CA (and our certificate) under TLS."""
+        return self.tls.client_context() if self.tls is not None and self.tls.enabled else True
 
     def env(self) -> dict[str, str]:
         p = self.ports
@@ -89,6 +111,7 @@ class Stack:
             "ZUHUR_GATEWAY_REDIS_BACKOFF_SECONDS": "0.5",
             "ZUHUR_JOBS_REDIS_URL": f"redis://127.0.0.1:{p['jobs_redis']}/0",
             "ZUHUR_JOBS_METRICS_PORT": str(p["jobs_metrics"]),
+            **(tls_env(self.tls) if self.tls is not None else {}),
             **self.extra_env,
         }
 
@@ -148,7 +171,7 @@ class Stack:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited with {proc.returncode}: {self.log(name)}")
             try:
-                reply = httpx.get(f"{self.url}/readyz", timeout=2.0)
+                reply = httpx.get(f"{self.url}/readyz", timeout=2.0, verify=self.verify)
                 last = reply.json()
                 if reply.status_code == 200 and reply.json()["status"] == status:
                     return reply.json()  # type: ignore[no-any-return]
@@ -244,13 +267,14 @@ def start_stack(
     jobs: bool = False,
     redis_password: str | None = None,
     ready: str = "ready",
+    tls: TlsSettings | None = None,
     **extra_env: str,
 ) -> Stack:
     """Start every process on fresh ports and wait until the gateway reports ``ready``
-    (and, with ``jobs``, the jobs Redis and a worker taking jobs)."""
+    (and, with ``jobs``, the jobs Redis and a worker taking jobs); ``tls``: every hop TLS."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(log_dir, numba_cache, ports=stack_ports(), extra_env=extra_env,
-                  redis_password=redis_password)  # fmt: skip
+                  redis_password=redis_password, tls=tls)  # fmt: skip
     names = ("redis", "jobs-redis", "simulation", "fitting", "gateway", "jobs")
     try:
         for name in names if jobs else [n for n in names if not n.startswith("jobs")]:

@@ -18,15 +18,18 @@ from tests.integration.stack import Stack, start_stack
 
 PROBLEM = "application/problem+json"
 PASSWORD = "integration-redis-password"
-KEYS = ["alpha-key", "beta-key", "gamma-key", "delta-key", "epsilon-key"]
+KEYS = ["alpha-key", "beta-key", "gamma-key", "delta-key", "epsilon-key", "zeta-key"]
 RATE = 5  # per minute and client
+HEADER_TIMEOUT = 2.0  # seconds for a request's headers
 FIT = {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62]}
 SAMPLE = {"model": "erdos_renyi", "n": 20000, "c": 2.0, "replicates": 4, "seed": 11}
+# Seconds long (about 3 s on an idle 2-core machine, 12 s on a loaded one): long enough to
+# hold a slot and to tell a measured Retry-After from a fixed 1 s.
 SLOW_SWEEP = {
     "model": "erdos_renyi",
     "n": 1000000,
     "grid": {"start": 0, "stop": 4, "points": 60},
-    "replicates": 32,
+    "replicates": 8,
     "seed": 5,
 }
 
@@ -49,6 +52,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iter
         ZUHUR_GATEWAY_MAX_CONCURRENT_PER_CLIENT="1",
         ZUHUR_GATEWAY_CACHE_HMAC_KEY="integration-cache-key",
         ZUHUR_GATEWAY_BODY_READ_TIMEOUT_SECONDS="1",
+        ZUHUR_GATEWAY_HEADER_READ_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
     )
     yield s
     s.close()
@@ -97,25 +101,34 @@ def test_a_client_over_its_rate_gets_429_while_another_is_served(guarded: Stack)
     assert other.status_code == 200
 
 
+def hold_a_slot(stack: Stack, key: str) -> tuple[threading.Thread, list[float]]:
+    """Start the slow sweep as ``key`` in a thread, return once the simulation runs it; the
+    list gets the monotonic time its 200 arrived."""
+    done: list[float] = []
+
+    def run() -> None:
+        reply = httpx.post(
+            f"{stack.url}/v1/sweeps",
+            json=SLOW_SWEEP,
+            headers={**auth(key), "cache-control": "no-cache"},
+            timeout=120,
+        )
+        if reply.status_code == 200:
+            done.append(time.monotonic())
+
+    holder = threading.Thread(target=run)
+    holder.start()
+    deadline = time.monotonic() + 20
+    while stack.in_flight("simulation") < 1:
+        assert time.monotonic() < deadline, "the slow sweep never started"
+        time.sleep(0.02)
+    return holder, done
+
+
 def test_a_client_over_its_concurrency_gets_429_while_another_is_served(
     guarded: Stack,
 ) -> None:
-    slow: list[httpx.Response] = []
-    holder = threading.Thread(
-        target=lambda: slow.append(
-            httpx.post(
-                f"{guarded.url}/v1/sweeps",
-                json=SLOW_SWEEP,
-                headers={**auth("delta-key"), "cache-control": "no-cache"},
-                timeout=120,
-            )
-        )
-    )
-    holder.start()
-    deadline = time.monotonic() + 20
-    while guarded.in_flight("simulation") < 1:
-        assert time.monotonic() < deadline, "the slow sweep never started"
-        time.sleep(0.02)
+    holder, done = hold_a_slot(guarded, "delta-key")
     second = httpx.post(
         f"{guarded.url}/v1/fits/power-law", json=FIT, headers=auth("delta-key"), timeout=30
     )
@@ -129,14 +142,39 @@ def test_a_client_over_its_concurrency_gets_429_while_another_is_served(
     still_running = guarded.in_flight("simulation") >= 1
     holder.join(120)
     assert (second.status_code, second.json()["quota"]) == (429, "concurrency")
-    assert second.headers["retry-after"] == "1"
+    assert int(second.headers["retry-after"]) >= 1
     assert other.status_code == 200 and still_running
-    assert slow[0].status_code == 200
+    assert done, "the slow sweep failed"
     # the slot came back
     again = httpx.post(
         f"{guarded.url}/v1/fits/power-law", json=FIT, headers=auth("delta-key"), timeout=30
     )
     assert again.status_code == 200
+
+
+def test_concurrency_retry_after_tracks_how_long_the_held_request_takes(
+    guarded: Stack,
+) -> None:
+    """Retry-After is measured: after one slow sweep of ``zeta`` the gateway knows how long
+    its requests take, and a refused request is told about when the running one will end
+    (within a factor of two of the real wait; a fixed 1 s would be far below it)."""
+    first, first_done = hold_a_slot(guarded, "zeta-key")
+    first.join(120)
+    assert first_done, "the calibrating sweep failed"
+    holder, done = hold_a_slot(guarded, "zeta-key")
+    refused = httpx.post(
+        f"{guarded.url}/v1/fits/power-law", json=FIT, headers=auth("zeta-key"), timeout=30
+    )
+    refused_at = time.monotonic()
+    holder.join(120)
+    assert refused.status_code == 429, refused.text
+    assert done, "the held sweep failed"
+    wait = done[0] - refused_at
+    retry_after = int(refused.headers["retry-after"])
+    assert wait > 2.5, f"the sweep is too quick to tell ({wait:.2f} s)"
+    assert wait / 2 <= retry_after <= 2 * wait + 1, (retry_after, wait)
+    assert f"about {retry_after} s" in refused.json()["detail"]
+    print(f"Retry-After {retry_after} s, real wait {wait:.2f} s")  # shown with -s
 
 
 def gateway_metric(stack: Stack, name: str, **labels: str) -> float:
@@ -205,3 +243,48 @@ def test_a_body_that_stalls_is_refused_with_408(guarded: Stack) -> None:
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"application/problem+json" in answer
     assert 0.9 < elapsed < 5, elapsed
+
+
+def test_headers_sent_a_byte_a_second_are_cut_off_while_others_are_served(
+    guarded: Stack,
+) -> None:
+    """Slowloris on the headers: one byte a second never completes a request; the gateway
+    answers 408 and closes within the header timeout, and serves a normal client meanwhile.
+    A connection that sends nothing at all is closed the same way."""
+    address = ("127.0.0.1", guarded.ports["gateway"])
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 60 + b"\r\n\r\n"
+    silent = socket.create_connection(address, timeout=10)
+    slow = socket.create_connection(address, timeout=1.0)
+    start = time.monotonic()
+    answer, sent, served = b"", 0, None
+    while time.monotonic() - start < HEADER_TIMEOUT + 10:
+        try:
+            slow.send(head[sent : sent + 1])
+            sent += 1
+        except OSError:
+            break
+        if served is None:  # a normal client, while the slow one holds its connection
+            served = httpx.get(f"{guarded.url}/readyz", timeout=10).status_code
+        try:
+            data = slow.recv(4096)  # waits up to a second: the client's pace
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+        answer += data
+        if not data:
+            break
+    closed_after = time.monotonic() - start
+    slow.close()
+    assert served == 200
+    assert sent < len(head), "the headers completed: no slow client"
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"application/problem+json" in answer
+    assert HEADER_TIMEOUT - 0.5 < closed_after < HEADER_TIMEOUT + 3, closed_after
+    silent_answer = b""
+    while chunk := silent.recv(4096):  # the server closes it: recv returns b""
+        silent_answer += chunk
+    silent_closed_after = time.monotonic() - start
+    silent.close()
+    assert silent_answer.startswith(b"HTTP/1.1 408")
+    assert silent_closed_after < HEADER_TIMEOUT + 3, silent_closed_after

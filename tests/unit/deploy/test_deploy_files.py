@@ -177,7 +177,9 @@ def test_services_use_the_image_kernel_cache_everywhere(compose: dict[str, Any])
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         env = {e["name"]: e["value"] for e in container["env"]}
         assert env["NUMBA_CACHE_DIR"] == cache
-        assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert "/tmp" in mounts  # where it is copied; nothing hides the image's cache
+        assert not any(cache.startswith(m.rstrip("/") + "/") for m in mounts), mounts
 
 
 def test_kubernetes_deployments_are_locked_down() -> None:
@@ -193,9 +195,42 @@ def test_kubernetes_deployments_are_locked_down() -> None:
             assert "readinessProbe" in c and c["resources"]["limits"]
     sim = next(d for d in deployments if d["metadata"]["name"] == "simulation")
     container = sim["spec"]["template"]["spec"]["containers"][0]
-    assert container["readinessProbe"]["grpc"]["service"] == "zuhur.v1.Simulation"
+    probe = container["readinessProbe"]["exec"]["command"]  # the image's probe speaks TLS
+    assert probe[:3] == ["python", "-m", "services.common.healthcheck"]
+    assert probe[-1] == "zuhur.v1.Simulation"
     services = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Service"}
     assert services["simulation"]["spec"]["clusterIP"] == "None"  # headless: client-side LB
     for path in (ROOT / "deploy/k8s").rglob("kustomization.yaml"):
         for resource in yaml.safe_load(path.read_text())["resources"]:
             assert (path.parent / resource).exists(), f"{path}: {resource}"
+
+
+def test_every_zuhur_pod_mounts_the_tls_files_its_settings_name() -> None:
+    """TLS on in k8s: each Deployment running our image takes the ZUHUR_TLS_* ConfigMap and
+    mounts the Secret where those variables point; the services require client certs."""
+    docs = k8s_documents()
+    config = next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "zuhur-tls"
+    )
+    env = config["data"]
+    assert env["ZUHUR_TLS_CLIENT_AUTH"] == "true"
+    folders = {str(Path(env[k]).parent) for k in ("ZUHUR_TLS_CERT_FILE", "ZUHUR_TLS_KEY_FILE",
+                                                   "ZUHUR_TLS_CA_FILE")}  # fmt: skip
+    assert len(folders) == 1
+    deployments = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Deployment"}
+    for name in ENTRYPOINTS:
+        pod = deployments[name]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        refs = [e["configMapRef"]["name"] for e in container["envFrom"] if "configMapRef" in e]
+        assert "zuhur-tls" in refs, name
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes[mounts_name(mounts, folders)]["secret"]["secretName"] == "zuhur-tls", name
+    gateway = deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert gateway["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+
+
+def mounts_name(mounts: dict[str, str], folders: set[str]) -> str:
+    """The volume mounted at the one folder of the TLS files."""
+    (folder,) = folders
+    return next(name for name, path in mounts.items() if path == folder)
