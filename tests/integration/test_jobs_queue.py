@@ -38,8 +38,9 @@ def queue_of(s: Stack) -> JobQueue:
 async def running_job(queue: JobQueue, key: str, silent_ms: int, heartbeat: int = 1) -> Job:
     """A job a worker took and then went silent for ``silent_ms`` (as a worker marks it)."""
     await queue.connect()
-    job = Job(function=FUNCTION, key=key, heartbeat=heartbeat, retries=3, retry_delay=0)
-    await queue.enqueue(job)
+    await queue.enqueue(
+        Job(function=FUNCTION, key=key, heartbeat=heartbeat, retries=3, retry_delay=0)
+    )
     job = await queue.dequeue(timeout=5)
     assert job is not None and job.key == key
     job.attempts, job.started = 1, now() - silent_ms
