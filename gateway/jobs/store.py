@@ -14,8 +14,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from saq import Job, Status
 from saq.job import TERMINAL_STATUSES
@@ -65,6 +66,21 @@ class JobQueue(RedisQueue):
     """
 
     settle_seconds = 0.5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting: set[asyncio.Task[Any]] = set()  # tasks blocked in dequeue
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
+        """saq's dequeue; the waiting task is noted, so a stopping worker can withdraw it."""
+        task = asyncio.current_task()
+        if task is None:
+            return await super().dequeue(timeout, poll_interval)
+        self.waiting.add(task)
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        finally:
+            self.waiting.discard(task)
 
     async def sweep(self, lock: int = 60, abort: float = 1.0) -> list[str]:
         """Retry (or fail, attempts spent) jobs whose worker is gone; ``abort`` is how long a
@@ -189,6 +205,14 @@ class JobStore:
         # The gateway answers HTTP: a short retry budget, then 503.
         self.queue = open_queue(self.settings, retry_seconds=2.0)
         self.index = f"saq:{self.settings.queue_name}:recent"
+        # /readyz asks once, briefly (a probe times out long before the queue's retries).
+        self.probe = aioredis.Redis.from_url(
+            self.settings.redis_url,
+            password=self.settings.redis_password,
+            retry=Retry(NoBackoff(), 0),
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+        )
 
     async def submit(
         self, method: str, message: Message, request: dict[str, Any], lookup: bool
@@ -256,13 +280,17 @@ class JobStore:
             if stored is not None and stored.status == Status.ABORTING:
                 await self.queue.finish(stored, Status.ABORTED, error=CANCELLED)
 
-    async def ping(self) -> bool:
+    async def unavailable(self) -> str | None:
+        """Why the jobs Redis cannot take jobs now, or None when it answers (for /readyz)."""
         try:
-            return bool(await self.queue.redis.ping())
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            return False
+            await self.probe.ping()
+        except (RedisError, OSError) as exc:
+            return f"jobs store unavailable: {exc}"
+        return None
 
     async def close(self) -> None:
-        """Drop the connection; a jobs Redis that is already gone is no error at shutdown."""
+        """Drop the connections; a jobs Redis already gone is no error at shutdown."""
         with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
             await self.queue.disconnect()
+        with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+            await self.probe.aclose()

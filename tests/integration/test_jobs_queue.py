@@ -1,6 +1,6 @@
-"""The job queue's sweep against a real redis-server (no services, no worker): a Redis restart
-is not taken for a dead worker, and a swept attempt's late acknowledgement cannot orphan the
-retried job (the CI failure of the Redis-restart fault test)."""
+"""The job queue and worker against a real redis-server (no services): a Redis restart is not
+taken for a dead worker, a swept attempt's late acknowledgement cannot orphan the retried job
+(the CI failure of the Redis-restart fault test), a stopping worker drains or hands back."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from saq import Job, Status
@@ -16,6 +17,7 @@ from saq.utils import now
 
 from gateway.jobs.config import JobSettings
 from gateway.jobs.store import FUNCTION, JobQueue, open_queue
+from gateway.jobs.worker import JobWorker
 from tests.integration.stack import Stack, stack_ports
 
 
@@ -92,6 +94,39 @@ def test_a_late_abort_acknowledgement_keeps_the_retry(jobs_redis: Stack) -> None
         assert await queue.count("incomplete") == 1
         again = await queue.dequeue(timeout=5)  # retry_delay 0: straight back in the queue
         assert again is not None and again.key == old.key
+        await queue.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_stopping_worker_finishes_or_hands_back(jobs_redis: Stack) -> None:
+    """Stopped (as on SIGTERM) with two jobs running and a 2 s drain: the one that ends
+    within the drain completes; the other goes back to the queue with its attempt uncounted."""
+
+    async def job(ctx: dict[str, Any], *, seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
+
+    async def scenario() -> None:
+        queue = queue_of(jobs_redis)
+        await queue.connect()
+        worker = JobWorker(queue, functions=[(FUNCTION, job)], concurrency=2)
+        worker.drain_seconds = 2.0
+        for key, seconds in (("short", 1.0), ("long", 60.0)):
+            await queue.enqueue(
+                Job(function=FUNCTION, key=key, kwargs={"seconds": seconds}, retries=3)
+            )
+        running = asyncio.create_task(worker.start())
+        deadline = time.monotonic() + 10
+        while len(worker.job_task_contexts) < 2:
+            assert time.monotonic() < deadline, "the worker did not take both jobs"
+            await asyncio.sleep(0.05)
+        worker.event.set()  # what its SIGTERM handler does
+        await asyncio.wait_for(running, 20)
+        short, long = await queue.jobs(["short", "long"])
+        assert short is not None and (short.status, short.attempts) == (Status.COMPLETE, 1)
+        assert long is not None and (long.status, long.attempts) == (Status.QUEUED, 0)
+        assert worker.handed_back == {"long"}
         await queue.disconnect()
 
     asyncio.run(scenario())
