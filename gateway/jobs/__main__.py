@@ -1,7 +1,8 @@
 """Run a job worker: ``python -m gateway.jobs`` (settings from ZUHUR_JOBS_* and ZUHUR_GATEWAY_*).
 
-SIGTERM puts the running jobs back in the queue (another attempt resumes them); a killed
-worker's jobs are retried once their heartbeat lapses.
+SIGTERM: the worker takes no new job, gives its running ones ZUHUR_JOBS_DRAIN_SECONDS to
+finish, and puts the rest back in the queue without using up an attempt; a killed worker's
+jobs are retried (an attempt counted) once their heartbeat lapses.
 """
 
 from __future__ import annotations

@@ -26,6 +26,10 @@ class JobSettings(BaseSettings):
     # belongs to a dead worker and is retried by the next sweep.
     heartbeat_seconds: int = 10
     sweep_seconds: int = 5
+    # On SIGTERM a worker takes no new job and gives its running ones this long to finish;
+    # the rest go back to the queue without using up an attempt (keep it under the
+    # container's stop grace: compose 15 s, k8s 20 s).
+    drain_seconds: float = 10.0
     # How often a worker looks for cancelled jobs (bounds cancel latency).
     abort_poll_seconds: float = 0.2
     # Attempts per job (the first included); retries back off exponentially with jitter.

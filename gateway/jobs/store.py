@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +14,14 @@ from typing import Any
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from saq import Job, Status
 from saq.job import TERMINAL_STATUSES
 from saq.queue.redis import RedisQueue
-from saq.utils import now
+from saq.utils import now, seconds
 
 from gateway.jobs.config import JobSettings
 from gateway.jobs.tracing import submission_meta
@@ -28,6 +30,8 @@ FUNCTION = "run_job"  # the worker's job function
 CANCELLED = "cancelled by the client"  # the abort reason of DELETE /v1/jobs/{id}
 _BACKOFF_CAP = 0.5
 _INDEX_SIZE = 10_000  # newest jobs kept in the listing index
+
+log = logging.getLogger(__name__)
 
 
 def open_queue(settings: JobSettings, retry_seconds: float) -> RedisQueue:
@@ -46,22 +50,44 @@ def open_queue(settings: JobSettings, retry_seconds: float) -> RedisQueue:
 
 
 class JobQueue(RedisQueue):
-    """saq's Redis queue, with a sweep that leaves a just-dequeued job alone.
+    """saq's Redis queue, made safe for a live worker whose heartbeat could not land.
 
-    saq's sweep retries every job in the active list whose record is not ACTIVE; a worker
-    moves a job there (BLMOVE) a moment before it marks it ACTIVE, so a sweep landing in
-    that moment would abort a healthy attempt. Here such a job is swept only if it is still
-    un-started a moment later (its worker died between the two steps). The rest is saq's
-    sweep, with a shorter wait for the lost attempt to acknowledge its abort.
+    - saq's sweep retries every job in the active list whose record is not ACTIVE; a worker
+      moves a job there (BLMOVE) a moment before it marks it ACTIVE, so a sweep landing in
+      that moment would abort a healthy attempt. Here such a job is swept only if it is
+      still un-started a moment later (its worker died between the two steps).
+    - A heartbeat is counted from no earlier than the jobs Redis's own start: while Redis
+      was down (restarted from its append-only file) no worker could beat, so the lapse
+      says nothing about the worker (``lapsed``).
+    - Writes of a worker that was swept anyway cannot undo the sweep's retry: finishing an
+      aborted attempt, or a progress write, checks the stored state in the same transaction
+      (``_finish``, ``_update``); saq's read-then-write let a late "aborted" remove the
+      retried job from every list, leaving a record no worker would ever pick up.
     """
 
     settle_seconds = 0.5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting: set[asyncio.Task[Any]] = set()  # tasks blocked in dequeue
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
+        """saq's dequeue; the waiting task is noted, so a stopping worker can withdraw it."""
+        task = asyncio.current_task()
+        if task is None:
+            return await super().dequeue(timeout, poll_interval)
+        self.waiting.add(task)
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        finally:
+            self.waiting.discard(task)
 
     async def sweep(self, lock: int = 60, abort: float = 1.0) -> list[str]:
         """Retry (or fail, attempts spent) jobs whose worker is gone; ``abort`` is how long a
         live but silent worker gets to stop its attempt first."""
         if not await self.redis.set(self._sweep, 1, nx=True, ex=lock):
             return []  # another worker sweeps now
+        since = await self.up_since()
         lost, unstarted = [], []
         for raw_id in await self.redis.lrange(self._active, 0, -1):
             job_id = _text(raw_id)
@@ -71,7 +97,7 @@ class JobQueue(RedisQueue):
                 await self.redis.zrem(self._incomplete, job_id)
             elif job.status != Status.ACTIVE:
                 unstarted.append(job_id)
-            elif job.stuck:
+            elif lapsed(job, since):
                 lost.append(job)
         if unstarted:  # look again once a live worker has had time to mark them ACTIVE
             await asyncio.sleep(self.settle_seconds)
@@ -81,6 +107,8 @@ class JobQueue(RedisQueue):
                 if job is not None and job.status != Status.ACTIVE and still is not None:
                     lost.append(job)
         for job in lost:
+            log.warning("job %s: its worker is gone (last heartbeat %s); retrying it",
+                        job.key, _ago(job.touched))  # fmt: skip
             await self.abort(job, error=self.swept_error_message)
             with contextlib.suppress(TimeoutError):
                 await job.refresh(abort)
@@ -89,6 +117,71 @@ class JobQueue(RedisQueue):
             else:
                 await self.finish(job, Status.ABORTED, error=self.swept_error_message)
         return [job.id for job in lost]
+
+    async def up_since(self) -> int:
+        """When the jobs Redis started (ms, saq's clock): no heartbeat could land before."""
+        uptime = int((await self.redis.info("server"))["uptime_in_seconds"])
+        return now() - uptime * 1000
+
+    async def _update(self, job: Job, status: Status | None = None, **kwargs: Any) -> None:
+        """Store ``job``; without ``status`` it keeps the stored one, read and written in one
+        transaction (a heartbeat racing a sweep's abort must not write ACTIVE back)."""
+        if status is not None:
+            await super()._update(job, status=status, **kwargs)
+            return
+
+        async def write(pipe: Any) -> None:
+            stored = self.deserialize(await pipe.get(job.id))
+            if stored is not None:
+                job.status = stored.status
+            pipe.multi()
+            pipe.set(job.id, self.serialize(job))
+
+        await self.redis.transaction(write, job.id)
+        await self.notify(job)
+
+    async def _finish(
+        self, job: Job, status: Status, *, result: Any = None, error: str | None = None
+    ) -> None:
+        """saq's finish; an aborted attempt is finished only while its record still says
+        aborting (or aborted): once the sweep re-queued it, a late acknowledgement is moot."""
+        if status != Status.ABORTED:
+            await super()._finish(job, status, result=result, error=error)
+            return
+
+        async def write(pipe: Any) -> bool:
+            stored = self.deserialize(await pipe.get(job.id))
+            if stored is not None and stored.status not in (Status.ABORTING, Status.ABORTED):
+                return False
+            pipe.multi()
+            pipe.lrem(self._active, 1, job.id).zrem(self._incomplete, job.id)
+            if job.ttl > 0:
+                pipe.setex(job.id, job.ttl, self.serialize(job))
+            elif job.ttl == 0:
+                pipe.set(job.id, self.serialize(job))
+            else:
+                pipe.delete(job.id)
+            return True
+
+        if await self.redis.transaction(write, job.id, value_from_callable=True):
+            await self.notify(job)
+        else:
+            log.info("job %s: abort of an earlier attempt acknowledged after its retry", job.key)
+
+
+def lapsed(job: Job, up_since: int) -> bool:
+    """saq's ``Job.stuck`` (past its timeout, or silent for ``heartbeat`` seconds), with the
+    silence counted from no earlier than ``up_since``, when the jobs Redis started."""
+    if job.status not in (Status.ACTIVE, Status.ABORTING):
+        return False
+    current = now()
+    if job.timeout and seconds(current - job.started) > job.timeout:
+        return True
+    return bool(job.heartbeat) and seconds(current - max(job.touched, up_since)) > job.heartbeat
+
+
+def _ago(ms: int) -> str:
+    return f"{seconds(now() - ms):.1f} s ago" if ms else "never"
 
 
 def _text(value: bytes | str) -> str:
@@ -112,6 +205,14 @@ class JobStore:
         # The gateway answers HTTP: a short retry budget, then 503.
         self.queue = open_queue(self.settings, retry_seconds=2.0)
         self.index = f"saq:{self.settings.queue_name}:recent"
+        # /readyz asks once, briefly (a probe times out long before the queue's retries).
+        self.probe = aioredis.Redis.from_url(
+            self.settings.redis_url,
+            password=self.settings.redis_password,
+            retry=Retry(NoBackoff(), 0),
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+        )
 
     async def submit(
         self, method: str, message: Message, request: dict[str, Any], lookup: bool
@@ -179,13 +280,17 @@ class JobStore:
             if stored is not None and stored.status == Status.ABORTING:
                 await self.queue.finish(stored, Status.ABORTED, error=CANCELLED)
 
-    async def ping(self) -> bool:
+    async def unavailable(self) -> str | None:
+        """Why the jobs Redis cannot take jobs now, or None when it answers (for /readyz)."""
         try:
-            return bool(await self.queue.redis.ping())
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            return False
+            await self.probe.ping()
+        except (RedisError, OSError) as exc:
+            return f"jobs store unavailable: {exc}"
+        return None
 
     async def close(self) -> None:
-        """Drop the connection; a jobs Redis that is already gone is no error at shutdown."""
+        """Drop the connections; a jobs Redis already gone is no error at shutdown."""
         with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
             await self.queue.disconnect()
+        with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+            await self.probe.aclose()

@@ -34,7 +34,7 @@ from gateway.jobs.metrics import (
     JOBS_RUNNING,
 )
 from gateway.jobs.records import api_status
-from gateway.jobs.store import CANCELLED, FUNCTION, open_queue
+from gateway.jobs.store import CANCELLED, FUNCTION, JobQueue, open_queue
 
 log = logging.getLogger(__name__)
 
@@ -246,9 +246,11 @@ async def after_process(ctx: dict[str, Any]) -> None:
     name = job.meta.get("method", "?")
     status = api_status(job)
     outcome = "retried" if status in ("queued", "running") else status
+    if job.key in ctx["worker"].handed_back:
+        outcome = "handed_back"
     elapsed = time.perf_counter() - ctx["started"]
     JOB_DURATION.labels(name, outcome).observe(elapsed)
-    if outcome != "retried":
+    if outcome not in ("retried", "handed_back"):
         JOBS_FINISHED.labels(name, outcome).inc()
     tracing.end(ctx.pop("attempt", None), job, outcome, elapsed)
 
@@ -266,10 +268,52 @@ async def watch_queue(worker: Worker[Any], every: float = 2.0) -> None:
         await asyncio.sleep(every)
 
 
+class JobWorker(Worker[Any]):
+    """saq's worker with a drain: on SIGTERM it takes no new job, gives the running ones
+    ``drain_seconds`` to finish, and hands the rest back to the queue with their attempt
+    not counted (being stopped is not the job's failure; saq would count it)."""
+
+    drain_seconds = 10.0
+    hand_back_seconds = 5.0  # for the cancelled jobs' re-queue writes
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handed_back: set[str] = set()
+        self.draining = False
+
+    async def stop(self) -> None:
+        self.event.set()  # a slot that ends its job takes no other
+        if not self.draining:
+            self.draining = True
+            await self.drain()
+        await super().stop()
+
+    async def drain(self) -> None:
+        queue = cast(JobQueue, self.queue)
+        for waiting in list(queue.waiting):  # idle slots stop waiting for a job
+            waiting.cancel()
+        running = dict(self.job_task_contexts)
+        if running:
+            log.info("stopping: %d running job(s) get %g s to finish", len(running),
+                     self.drain_seconds)  # fmt: skip
+            await asyncio.wait([c["task"] for c in running.values()], timeout=self.drain_seconds)
+        for job, task_ctx in running.items():
+            if not task_ctx["task"].done():
+                job.attempts -= 1  # the re-queue below stores the job with this count
+                self.handed_back.add(job.key)
+                log.info("job %s: handed back to the queue, attempt not counted", job.key)
+        # A cancelled slot stops its job and re-queues it (saq's process(): "cancelled").
+        slots = [t for t in self.tasks if t.get_name() == "process" and not t.done()]
+        for slot in slots:
+            slot.cancel()
+        if slots:
+            await asyncio.wait(slots, timeout=self.hand_back_seconds)
+
+
 def build_worker(settings: JobSettings) -> Worker[Any]:
     """A saq worker on the jobs queue with this project's timers and hooks."""
     queue = open_queue(settings, retry_seconds=settings.redis_retry_seconds)
-    worker: Worker[Any] = Worker(
+    worker = JobWorker(
         queue,
         functions=[(FUNCTION, run_job)],
         concurrency=settings.concurrency,
@@ -289,4 +333,5 @@ def build_worker(settings: JobSettings) -> Worker[Any]:
         cancellation_hard_deadline_s=2.0,
     )
     worker.context["job_settings"] = settings
+    worker.drain_seconds = settings.drain_seconds
     return worker

@@ -271,13 +271,14 @@ def start_stack(
     **extra_env: str,
 ) -> Stack:
     """Start every process on fresh ports and wait until the gateway reports ``ready``
-    (and, with ``jobs``, the jobs Redis and a worker taking jobs); ``tls``: every hop TLS."""
+    (the jobs Redis always: /readyz counts it; with ``jobs`` also a worker taking jobs);
+    ``tls``: every hop TLS."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(log_dir, numba_cache, ports=stack_ports(), extra_env=extra_env,
                   redis_password=redis_password, tls=tls)  # fmt: skip
     names = ("redis", "jobs-redis", "simulation", "fitting", "gateway", "jobs")
     try:
-        for name in names if jobs else [n for n in names if not n.startswith("jobs")]:
+        for name in names if jobs else names[:-1]:
             stack.start(name)
         stack.wait_ready(status=ready)
         if jobs:

@@ -1,5 +1,6 @@
 """Jobs survive faults, each process started on its own so it can be killed: a SIGKILLed
-worker (retried, same bytes as an uninterrupted run), a restarted gateway (the job goes on),
+worker (retried, same bytes as an uninterrupted run), a SIGTERMed worker (its job handed
+back, no attempt used, same bytes), a restarted gateway (the job goes on),
 a restarted jobs Redis (queued and running jobs both complete), a dead simulation service
 (retried with back-off, then a clear 503 once the attempts are spent)."""
 
@@ -9,21 +10,30 @@ import signal
 import time
 
 import httpx
+import pytest
 
 from tests.integration.jobs_client import get, submit, wait_mid_job, wait_until
 from tests.integration.stack import Stack
 from tests.integration.test_jobs import LONG_SWEEP
 
 NO_CACHE = {"cache-control": "no-cache"}
+BODY = {**LONG_SWEEP, "seed": 31}
 
 
-def test_worker_killed_mid_job_is_retried_to_the_same_bytes(jobs_stack: Stack) -> None:
+@pytest.fixture(scope="module")
+def reference(jobs_stack: Stack) -> bytes:
+    """The synchronous route's bytes for ``BODY``: an uninterrupted run."""
+    reply = httpx.post(f"{jobs_stack.url}/v1/sweeps", json=BODY, timeout=180)
+    assert reply.status_code == 200, reply.text
+    return reply.content
+
+
+def test_worker_killed_mid_job_is_retried_to_the_same_bytes(
+    jobs_stack: Stack, reference: bytes
+) -> None:
     url = jobs_stack.url
-    body = {**LONG_SWEEP, "seed": 31}
-    reference = httpx.post(f"{url}/v1/sweeps", json=body, timeout=180)  # uninterrupted run
-    assert reference.status_code == 200, reference.text
     jobs_stack.wait_idle(timeout=60)
-    job = submit(url, "sweep", body, **NO_CACHE)  # recompute, no cache lookup
+    job = submit(url, "sweep", BODY, **NO_CACHE)  # recompute, no cache lookup
     running = wait_mid_job(url, job["id"])
     jobs_stack.stop("jobs", signal.SIGKILL)
     killed_at = time.monotonic()
@@ -33,8 +43,29 @@ def test_worker_killed_mid_job_is_retried_to_the_same_bytes(jobs_stack: Stack) -
     print(f"\nworker SIGKILL -> job finished on retry after {time.monotonic() - killed_at:.1f} s")
     assert done["status"] == "succeeded", done
     assert done["attempts"] == running["attempts"] + 1
-    assert httpx.get(f"{url}/v1/jobs/{job['id']}/result").content == reference.content
+    assert httpx.get(f"{url}/v1/jobs/{job['id']}/result").content == reference
     assert jobs_stack.metric("jobs", "zuhur_job_retries_total") >= 1
+
+
+def test_worker_stopped_mid_job_hands_it_back(jobs_stack: Stack, reference: bytes) -> None:
+    """SIGTERM: the worker stops taking jobs, gives its job the drain (1 s here), then puts
+    it back in the queue without counting the attempt and exits; the next worker finishes
+    it to the same bytes, and counts no retry."""
+    url = jobs_stack.url
+    jobs_stack.wait_idle(timeout=60)
+    job = submit(url, "sweep", BODY, **NO_CACHE)  # the same id, run afresh
+    running = wait_mid_job(url, job["id"])
+    assert jobs_stack.stop("jobs") == 0  # exits by itself, well before the stop's kill
+    handed_back = get(url, job["id"])
+    assert handed_back["status"] == "queued", handed_back
+    assert handed_back["attempts"] == running["attempts"] - 1
+    jobs_stack.start("jobs")
+    jobs_stack.wait_worker()
+    done = wait_until(url, job["id"], timeout=240)
+    assert done["status"] == "succeeded", done
+    assert done["attempts"] == running["attempts"]
+    assert httpx.get(f"{url}/v1/jobs/{job['id']}/result").content == reference
+    assert jobs_stack.metric("jobs", "zuhur_job_retries_total") == 0
 
 
 def test_gateway_restart_does_not_touch_running_jobs(jobs_stack: Stack) -> None:
@@ -64,10 +95,15 @@ def test_jobs_redis_restart_keeps_queued_and_running_jobs(jobs_stack: Stack) -> 
     jobs_stack.stop("jobs-redis", signal.SIGKILL)
     down = httpx.post(f"{url}/v1/jobs", json={"method": "sample", "request": {"n": 9}}, timeout=30)
     assert down.status_code == 503 and "jobs store" in down.json()["detail"]
+    ready = httpx.get(f"{url}/readyz", timeout=10)  # the synchronous routes still work
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+    assert ready.json()["checks"]["jobs"] == "unavailable"
+    assert ready.json()["reasons"][0].startswith("jobs store unavailable: ")
     jobs_stack.start("jobs-redis")
     for job in (running, queued):
         done = wait_until(url, job["id"], timeout=240)
         assert done["status"] == "succeeded", done
+    assert jobs_stack.wait_ready(timeout=30)["checks"]["jobs"] == "ok"
     sample = get(url, queued["id"])["result"]
     assert abs(sample["largest_fraction"]["mean"] - 0.9405) < 0.03  # S(3) = 0.9405
 

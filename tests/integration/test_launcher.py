@@ -43,7 +43,12 @@ def test_procfile_stack_starts_serves_and_stops_on_sigint(tmp_path: Path) -> Non
             time.sleep(0.5)
         assert url in (tmp_path / "honcho.log").read_text()
         ready = httpx.get(f"{url}/readyz").json()
-        assert ready["checks"] == {"simulation": "serving", "fitting": "serving", "redis": "ok"}
+        assert ready["checks"] == {
+            "simulation": "serving",
+            "fitting": "serving",
+            "redis": "ok",
+            "jobs": "ok",
+        }
         body = {"model": "erdos_renyi", "n": 1000, "c": 2.0, "seed": 1}
         assert (
             httpx.post(f"{url}/v1/graphs/sample", json=body, timeout=60).headers["X-Cache"]

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import CacheDep, UpstreamsDep
+from gateway.api.deps import CacheDep, JobsDep, UpstreamsDep
 from gateway.api.negotiation import NegotiatedRoute
 from gateway.core.clients import FITTING, SIMULATION
 from gateway.core.metrics import exposition
@@ -29,16 +29,19 @@ class Checks(BaseModel):
     simulation: Literal["serving", "unavailable"] = Field(description="Simulation service.")
     fitting: Literal["serving", "unavailable"] = Field(description="Fitting service.")
     redis: Literal["ok", "unavailable"] = Field(description="Result cache.")
+    jobs: Literal["ok", "unavailable"] = Field(description="Job store (the jobs Redis).")
 
 
 Status = Literal["ready", "degraded", "unavailable"]
 
 
 class Readiness(BaseModel):
-    """ready: all up; degraded: services up, Redis down (no cache); unavailable: a service down."""
+    """ready: all up; degraded: services up, but the result cache (computed again) or the job
+    store (POST /v1/jobs answers 503) is down; unavailable: a service is down."""
 
     status: Status = Field(description="Overall state.")
     checks: Checks = Field(description="Each dependency's state.")
+    reasons: list[str] = Field(description="Why it is not ready: one line per dependency down.")
 
 
 class Services(BaseModel):
@@ -60,20 +63,30 @@ async def healthz() -> dict[str, str]:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A service is not serving."}},
 )
-async def readyz(upstreams: UpstreamsDep, cache: CacheDep) -> JSONResponse:
-    """Ready when both services are SERVING; Redis down is reported as degraded, not fatal."""
-    sim, fit, redis_ok = await asyncio.gather(
-        upstreams.serving(SIMULATION), upstreams.serving(FITTING), cache.ping()
+async def readyz(upstreams: UpstreamsDep, cache: CacheDep, jobs: JobsDep) -> JSONResponse:
+    """Ready when both services are SERVING and both Redis servers answer; either Redis down
+    is degraded (200: the synchronous routes still work), a service down is 503."""
+    sim, fit, redis_ok, jobs_down = await asyncio.gather(
+        upstreams.serving(SIMULATION), upstreams.serving(FITTING), cache.ping(), jobs.unavailable()
     )
     checks = Checks(
         simulation="serving" if sim else "unavailable",
         fitting="serving" if fit else "unavailable",
         redis="ok" if redis_ok else "unavailable",
+        jobs="unavailable" if jobs_down else "ok",
     )
-    ready = sim and fit
-    status: Status = "ready" if ready and redis_ok else ("degraded" if ready else "unavailable")
-    body = Readiness(status=status, checks=checks).model_dump()
-    return JSONResponse(body, status_code=200 if ready else 503)
+    reasons = [
+        *([] if sim else [f"{SIMULATION} is not serving"]),
+        *([] if fit else [f"{FITTING} is not serving"]),
+        *([] if redis_ok else ["result cache unavailable: results are computed again"]),
+        *([jobs_down] if jobs_down else []),
+    ]
+    serving = sim and fit
+    status: Status = "degraded" if serving else "unavailable"
+    if serving and not reasons:
+        status = "ready"
+    body = Readiness(status=status, checks=checks, reasons=reasons).model_dump()
+    return JSONResponse(body, status_code=200 if serving else 503)
 
 
 @v1.get("/info", response_model=Services)

@@ -143,9 +143,20 @@ def test_readiness_statuses_are_an_enum_and_the_answer_is_one(client: TestClient
     ]
     reply = client.get("/readyz")  # nothing listens at the targets
     assert reply.status_code == 503
-    assert reply.json() == {
-        "status": "unavailable",
-        "checks": {"simulation": "unavailable", "fitting": "unavailable", "redis": "unavailable"},
+    body = reply.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"] == {
+        "simulation": "unavailable",
+        "fitting": "unavailable",
+        "redis": "unavailable",
+        "jobs": "unavailable",
     }
+    reasons = body["reasons"]
+    assert reasons[:3] == [
+        "zuhur.v1.Simulation is not serving",
+        "zuhur.v1.Fitting is not serving",
+        "result cache unavailable: results are computed again",
+    ]
+    assert reasons[3].startswith("jobs store unavailable: ") and len(reasons) == 4
     info = schemas["InfoResponseOut"]["properties"]
     assert info["limits"]["description"].startswith("Configured work limits")
