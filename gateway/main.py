@@ -15,7 +15,9 @@ from fastapi import APIRouter, FastAPI
 
 from gateway import ui
 from gateway.api.cached_call import Context
+from gateway.api.hit_path import CachedHits
 from gateway.api.routes import abilities, docs, fits, graphs, health, jobs, sweeps
+from gateway.api.routing import hit_routes
 from gateway.core import errors
 from gateway.core.auth import ApiKeys, load_keys
 from gateway.core.bodylimit import BodyLimit
@@ -96,19 +98,24 @@ def create_app(
     ):
         v1.include_router(router)
     app.include_router(v1)
+    # The hot path, innermost: after the key check, the quotas and the body limit.
+    app.add_middleware(
+        CachedHits, routes=hit_routes(v1.prefix), context=lambda scope: scope["app"].state.context
+    )
     # Pure ASGI, the last added runs first: key check, then quotas, then the body limit.
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, read_timeout=settings.body_read_timeout_seconds
     )
-    app.add_middleware(
-        Quotas,
-        redis_url=settings.redis_url,
-        rate=settings.rate_limit,
-        concurrency=settings.max_concurrent_per_client,
-        slot_ttl_seconds=max(settings.simulation_deadline_seconds,
-                             settings.fitting_deadline_seconds) + 30,
-        redis_options=redis_options(settings),
-    )  # fmt: skip
+    if settings.rate_limit or settings.max_concurrent_per_client:  # off: not even a layer
+        app.add_middleware(
+            Quotas,
+            redis_url=settings.redis_url,
+            rate=settings.rate_limit,
+            concurrency=settings.max_concurrent_per_client,
+            slot_ttl_seconds=max(settings.simulation_deadline_seconds,
+                                 settings.fitting_deadline_seconds) + 30,
+            redis_options=redis_options(settings),
+        )  # fmt: skip
     app.state.api_keys = load_keys(settings.api_keys, settings.api_keys_file)
     app.add_middleware(ApiKeys, keys=app.state.api_keys)
     app.add_middleware(HttpMetrics)  # outside the refusals above, so they are counted too

@@ -11,9 +11,9 @@ jobs it submits. Pure ASGI, so it adds no task or copy per request.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import grpc
@@ -32,7 +32,7 @@ access = logging.getLogger("zuhur.access")
 
 def new_request_id() -> str:
     """The current trace id when tracing is on, else 32 random hex digits."""
-    return telemetry.current_trace_id() or uuid.uuid4().hex
+    return telemetry.current_trace_id() or os.urandom(16).hex()
 
 
 def incoming(scope: Scope) -> str | None:

@@ -199,3 +199,100 @@ def test_a_dead_redis_costs_the_cache_not_the_answer() -> None:
         assert replies[0].content == replies[1].content
 
     asyncio.run(main())
+
+
+def counter(metrics: str, name: str, **labels: str) -> float:
+    """The value of one series of a counter in a /metrics text (labels: a subset)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith(f"{name}{{") and wanted in line)  # fmt: skip
+
+
+def test_150_concurrent_hits_wait_for_a_pool_connection_instead_of_recomputing(
+    redis_url: str,
+) -> None:
+    """More concurrent hits than Redis connections (8 here, 64 by default): each waits for a
+    pooled connection and is still a hit; no upstream call, no Redis error."""
+    redis.Redis.from_url(redis_url).flushall()
+
+    async def main() -> None:
+        upstream = Upstream()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port, near_cache_seconds=0, redis_max_connections=8) as client,
+        ):
+            miss = await client.post("/v1/graphs/sample", json=SAMPLE)
+            before = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
+            replies = await asyncio.gather(
+                *(client.post("/v1/graphs/sample", json=SAMPLE) for _ in range(150))
+            )
+            after = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
+        assert miss.headers["x-cache"] == "MISS"
+        assert [r.headers["x-cache"] for r in replies] == ["HIT"] * 150
+        assert {r.content for r in replies} == {miss.content}
+        assert upstream.calls["SampleGraph"] == 1
+        assert after == before  # no "too many connections", no timeout
+
+    asyncio.run(main())
+
+
+def test_a_hit_answered_before_routing_keeps_the_routes_answers(run: Any) -> None:
+    """The hot path answers a hit with the stored bytes, X-Cache, the request id and the
+    route's metrics; anything else (an invalid body, no-cache, a picture) is still the
+    route's own answer."""
+
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        route = {"method": "POST", "route": "/v1/graphs/sample", "status": "200"}
+
+        async def served() -> tuple[float, float]:
+            metrics = (await client.get("/metrics")).text
+            return (counter(metrics, "zuhur_http_requests_total", **route),
+                    counter(metrics, "zuhur_cache_lookups_total", result="hit"))  # fmt: skip
+
+        miss = await client.post("/v1/graphs/sample", json=SAMPLE)
+        before = await served()
+        hit = await client.post("/v1/graphs/sample", json=SAMPLE, headers={"X-Request-ID": "r-1"})
+        after = await served()
+        assert (hit.status_code, hit.headers["x-cache"], hit.content) == (200, "HIT", miss.content)
+        assert hit.headers["content-type"] == "application/json"
+        assert hit.headers["x-request-id"] == "r-1"
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 1)  # the route, one hit
+        # Invalid bodies of a cached route: the same 422 naming the field as ever.
+        wrong = await client.post("/v1/graphs/sample", json={**SAMPLE, "n": True})
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "n"
+        extra = await client.post("/v1/graphs/sample", json={**SAMPLE, "color": "red"})
+        assert extra.status_code == 422 and extra.json()["errors"][0]["field"] == "color"
+        text = await client.post(
+            "/v1/graphs/sample", content=json.dumps(SAMPLE), headers={"content-type": "text/plain"}
+        )
+        assert text.status_code == 415  # the route refuses what is not JSON
+        fresh = await client.post(
+            "/v1/graphs/sample", json=SAMPLE, headers={"Cache-Control": "no-cache"}
+        )
+        assert fresh.headers["x-cache"] == "BYPASS" and upstream.calls["SampleGraph"] == 2
+
+    run(scenario)
+
+
+def test_the_near_cache_serves_a_verified_value_without_redis_for_its_seconds(
+    redis_url: str,
+) -> None:
+    """A hot value is answered from the process for ``near_cache_seconds`` even once Redis
+    lost it; with the near cache off, the same loss is a recomputation."""
+    store = redis.Redis.from_url(redis_url)
+
+    async def hits_after_flush(near_seconds: float) -> list[str]:
+        store.flushall()
+        upstream = Upstream()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port, near_cache_seconds=near_seconds) as client,
+        ):
+            first = await client.post("/v1/graphs/sample", json=SAMPLE)
+            store.flushall()  # Redis forgets (an expiry, an operator)
+            second = await client.post("/v1/graphs/sample", json=SAMPLE)
+            assert first.content == second.content
+            return [first.headers["x-cache"], second.headers["x-cache"]]
+
+    assert asyncio.run(hits_after_flush(60.0)) == ["MISS", "HIT"]
+    assert asyncio.run(hits_after_flush(0.0)) == ["MISS", "MISS"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Request, Response
 
 from gateway.api.cached_call import NDJSON, respond, stream_ndjson
 from gateway.api.deps import ContextDep
+from gateway.api.routing import ComputeMethod, add_hit_route
 from gateway.core.clients import SIMULATION
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
@@ -24,6 +25,10 @@ SWEEP_EXAMPLE = {
     "replicates": 20,
     "seed": 1,
 }
+# Without NDJSON asked for, a hit is the stored curve: the hot path may answer it.
+add_hit_route(
+    "/sweeps", SweepIn, ComputeMethod(pb.SweepRequest, SIMULATION, "Sweep", stream_field="curve")
+)
 RESPONSES = {
     **ERROR_RESPONSES,
     200: {
