@@ -120,6 +120,10 @@ def create_app(
     app.add_middleware(ApiKeys, keys=app.state.api_keys)
     app.add_middleware(HttpMetrics)  # outside the refusals above, so they are counted too
     # Request id and access log inside the tracing middleware, so both see the trace id.
-    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    app.add_middleware(
+        RequestIdMiddleware,
+        access_log=settings.access_log,
+        hit_every=settings.access_log_hit_every,
+    )
     telemetry.instrument_app(app)
     return app

@@ -76,6 +76,7 @@ class ResultCache:
             self.near = TTLCache(
                 settings.near_cache_max_bytes, settings.near_cache_seconds, getsizeof=len
             )
+        self._reads: dict[str, asyncio.Future[bytes | None]] = {}  # GETs in flight, by key
         self._down_until = 0.0
 
     @property
@@ -99,11 +100,23 @@ class ResultCache:
         return ok
 
     async def get(self, key: str) -> bytes | None:
-        """The stored response body of ``key``, or None (absent, or Redis unusable)."""
+        """The stored response body of ``key``, or None (absent, or Redis unusable).
+
+        Concurrent reads of one key in this process share one Redis GET: when a hot value
+        leaves the near cache, its next burst of requests costs one round trip, not one each.
+        """
         if self.near is not None and (near := self.near.get(key)) is not None:
             return near
         if not self.available:
             return None
+        read = self._reads.get(key)
+        if read is None:
+            read = self._reads[key] = asyncio.ensure_future(self._read(key))
+            read.add_done_callback(lambda done: self._reads.pop(key, None))
+        return await asyncio.shield(read)  # a waiter that leaves does not cancel the others'
+
+    async def _read(self, key: str) -> bytes | None:
+        """One Redis GET of ``key`` and the signature check of what it returns."""
         try:
             raw = await self.client.get(key)
         except (RedisError, OSError) as exc:

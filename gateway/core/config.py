@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # One structured line per request (zuhur.access logger; probes and /metrics at DEBUG).
     # uvicorn's own access log is always off: this line replaces it.
     access_log: bool = True
+    # Of cached hits (the bulk of traffic; a line costs as much as the hit) only one in this
+    # many is logged, with "sampled": N; every other request is always logged. 1: every hit.
+    access_log_hit_every: int = Field(default=100, ge=1)
     # uvicorn worker processes of `python -m gateway`: 0 means one per core. Containers run
     # one (scale with replicas); `make up` one per core.
     workers: int = 1
