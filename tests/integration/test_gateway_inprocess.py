@@ -211,9 +211,10 @@ def counter(metrics: str, name: str, **labels: str) -> float:
 def test_150_concurrent_hits_wait_for_a_pool_connection_instead_of_recomputing(
     redis_url: str,
 ) -> None:
-    """More concurrent hits than Redis connections (8 here, 64 by default): each waits for a
-    pooled connection and is still a hit; no upstream call, no Redis error."""
+    """More concurrent Redis reads than connections (150 keys on 8, 64 by default): each
+    waits for a pooled connection and is still a hit; no recomputation, no Redis error."""
     redis.Redis.from_url(redis_url).flushall()
+    bodies = [{**SAMPLE, "seed": 1000 + i} for i in range(150)]
 
     async def main() -> None:
         upstream = Upstream()
@@ -221,19 +222,46 @@ def test_150_concurrent_hits_wait_for_a_pool_connection_instead_of_recomputing(
             upstream_server(upstream) as port,
             gateway(redis_url, port, near_cache_seconds=0, redis_max_connections=8) as client,
         ):
-            miss = await client.post("/v1/graphs/sample", json=SAMPLE)
+            misses = await asyncio.gather(
+                *(client.post("/v1/graphs/sample", json=b) for b in bodies)
+            )
             before = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
+            hits = await asyncio.gather(*(client.post("/v1/graphs/sample", json=b) for b in bodies))
+            after = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
+        assert [r.headers["x-cache"] for r in misses] == ["MISS"] * 150
+        assert [r.headers["x-cache"] for r in hits] == ["HIT"] * 150
+        assert [r.content for r in hits] == [r.content for r in misses]
+        assert upstream.calls["SampleGraph"] == 150
+        assert after == before  # no "too many connections", no pool timeout
+
+    asyncio.run(main())
+
+
+def test_150_concurrent_hits_of_one_key_are_hits_sharing_redis_reads(redis_url: str) -> None:
+    """150 concurrent requests for one stored key (near cache off): all hits, and the
+    process reads the key from Redis fewer times than it is asked (reads in flight shared)."""
+    store = redis.Redis.from_url(redis_url)
+    store.flushall()
+
+    def gets() -> int:
+        return int(store.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+
+    async def main() -> tuple[list[Any], int]:
+        upstream = Upstream()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port, near_cache_seconds=0) as client,
+        ):
+            await client.post("/v1/graphs/sample", json=SAMPLE)
+            before = gets()
             replies = await asyncio.gather(
                 *(client.post("/v1/graphs/sample", json=SAMPLE) for _ in range(150))
             )
-            after = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
-        assert miss.headers["x-cache"] == "MISS"
-        assert [r.headers["x-cache"] for r in replies] == ["HIT"] * 150
-        assert {r.content for r in replies} == {miss.content}
-        assert upstream.calls["SampleGraph"] == 1
-        assert after == before  # no "too many connections", no timeout
+            return replies, gets() - before
 
-    asyncio.run(main())
+    replies, reads = asyncio.run(main())
+    assert [r.headers["x-cache"] for r in replies] == ["HIT"] * 150
+    assert 1 <= reads < 150
 
 
 def test_a_hit_answered_before_routing_keeps_the_routes_answers(run: Any) -> None:
