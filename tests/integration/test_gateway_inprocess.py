@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 import redis
@@ -324,3 +326,26 @@ def test_the_near_cache_serves_a_verified_value_without_redis_for_its_seconds(
 
     assert asyncio.run(hits_after_flush(60.0)) == ["MISS", "HIT"]
     assert asyncio.run(hits_after_flush(0.0)) == ["MISS", "MISS"]
+
+
+def test_routes_are_built_at_startup_not_by_their_first_request(run: Any) -> None:
+    """FastAPI builds an included router's routes lazily (dependencies, body validator: tens
+    of ms on the first call of a route, issue 11); the lifespan builds them all, so a
+    route's first request builds nothing."""
+    from fastapi import routing
+
+    built = Counter[str]()
+    original = routing._EffectiveRouteContext.from_api_route
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built[kwargs["original_route"].path] += 1
+        return original(*args, **kwargs)
+
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        with mock.patch.object(routing._EffectiveRouteContext, "from_api_route", counting):
+            reply = await client.post("/v1/graphs/sample", json=SAMPLE)
+            await client.post("/v1/abilities/simulate", json={"sizes": [1e9]})
+        assert reply.status_code == 200
+        assert built == Counter()
+
+    run(scenario)
