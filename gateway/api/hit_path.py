@@ -10,6 +10,11 @@ and ``hit`` count). A hit is sent as it is with ``X-Cache: HIT``. Everything els
 or non-JSON body, a miss, ``no-cache``, SVG or NDJSON wanted, an engine version not known
 yet, any error) goes on to FastAPI with the body replayed, so its answers, 422s included,
 are exactly the ordinary route's.
+
+Validation is a pure function of the body's bytes, so the request message of a small body
+that validated is remembered (``MEMO_BYTES`` in all, per process): a repeated body, the
+usual popular request, skips JSON decoding, validation and the proto build, and only its
+key is computed again (the engine version may have changed).
 """
 
 from __future__ import annotations
@@ -19,12 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
+from google.protobuf.message import Message as Proto
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.cached_call import JSON, NDJSON, Context, cached_hit, final_event, lookup_key
 from gateway.core.metrics import ROUTE_SCOPE_KEY
 from gateway.core.protojson import from_json
 from gateway.plots.render import SVG
+
+# Bodies up to MEMO_BODY_BYTES have their validated request message remembered, at most
+# MEMO_BYTES of bodies in all.
+MEMO_BODY_BYTES = 4096
+MEMO_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,10 @@ class CachedHits:
         self.app = app
         self.routes = routes
         self.context = context
+        # (path, body) -> (body size, request message): what the body validated into.
+        self.memo: LRUCache[tuple[str, bytes], tuple[int, Proto]] = LRUCache(
+            MEMO_BYTES, getsizeof=lambda entry: entry[0]
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.routes.get(scope["path"]) if scope["type"] == "http" else None
@@ -105,15 +121,31 @@ class CachedHits:
 
     async def _hit(self, scope: Scope, route: HitRoute, body: bytes) -> bytes | None:
         """The stored answer of a valid body, or None (for FastAPI to handle)."""
-        ctx = self.context(scope)
+        try:
+            ctx = self.context(scope)
+        except AttributeError:  # no lifespan ran (the app's own handlers say what to do)
+            return None
         if route.service not in ctx.upstreams.engine_versions:
             return None  # the first request asks the service (and maps its failure)
-        try:
-            valid = route.body_model.model_validate(orjson.loads(body))
-        except Exception:
+        message = self._message(route, body)
+        if message is None:
             return None
-        message = from_json(valid.model_dump(), route.request_type)
         call = ctx.call(route.service, route.method)
         if route.stream_field is not None:
             call = final_event(call, route.stream_field)
         return await cached_hit(ctx, await lookup_key(ctx, call, message), fresh=False)
+
+    def _message(self, route: HitRoute, body: bytes) -> Proto | None:
+        """The request message of a valid body (remembered for small ones), else None."""
+        memo_key = (route.template, body)
+        remembered = self.memo.get(memo_key)
+        if remembered is not None:
+            return remembered[1]
+        try:  # any failure: FastAPI gives this body its proper answer
+            valid = route.body_model.model_validate(orjson.loads(body))
+        except Exception:
+            return None
+        message: Proto = from_json(valid.model_dump(), route.request_type)
+        if len(body) <= MEMO_BODY_BYTES:
+            self.memo[memo_key] = (len(body) + 64, message)
+        return message
