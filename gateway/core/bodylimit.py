@@ -92,8 +92,9 @@ class BodyLimit:
             nonlocal seen, exceeded, slow, complete
             if complete:  # body read: the next message is the disconnect, whenever it comes
                 return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.read_timeout)
+            try:  # a timeout scope, not wait_for: no task per chunk
+                async with asyncio.timeout(self.read_timeout):
+                    message = await receive()
             except TimeoutError:
                 exceeded = slow = True
                 raise BodyTimeout(self.read_timeout) from None

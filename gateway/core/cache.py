@@ -6,6 +6,17 @@ final response body (JSON bytes), stored behind an HMAC tag bound to the key
 the check is a miss (counted as a ``verify`` error), recomputed and overwritten.
 Any Redis error is logged, counted and treated as a miss, and Redis is then skipped for a
 short back-off so a dead Redis costs no latency per request.
+
+Hot values are also kept in process for ``near_cache_seconds`` (bounded by
+``near_cache_max_bytes``): a popular result is then answered without a Redis round trip,
+which costs more than the rest of a hit. The value under a key never changes (the key holds
+the engine version and the request's bytes; only seeded, deterministic results are stored),
+so the near copy can only outlive a deletion or expiry in Redis, by at most those seconds.
+Only values that passed the signature check enter it.
+
+Connections come from a bounded, blocking pool (``redis_max_connections``): past that many
+concurrent commands a request waits up to ``redis_pool_timeout_seconds`` for a connection
+instead of failing with "too many connections" (which would turn hits into computations).
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import time
 from typing import Literal
 
 import redis.asyncio as aioredis
+from cachetools import TTLCache
 from redis.exceptions import RedisError
 
 from gateway.core.config import DEV_CACHE_HMAC_KEY, Settings
@@ -48,14 +60,23 @@ class ResultCache:
         if settings.cache_hmac_key == DEV_CACHE_HMAC_KEY:
             log.warning("cached values are signed with the development key; "
                         "set ZUHUR_GATEWAY_CACHE_HMAC_KEY")  # fmt: skip
-        self.client = aioredis.Redis.from_url(
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=settings.redis_pool_timeout_seconds,
             password=settings.redis_password,
             socket_timeout=settings.redis_timeout_seconds,
             socket_connect_timeout=settings.redis_timeout_seconds,
             health_check_interval=30,
             retry_on_timeout=False,
         )
+        self.client = aioredis.Redis.from_pool(pool)  # owns the pool: close() closes it
+        self.near: TTLCache[str, bytes] | None = None
+        if settings.near_cache_seconds > 0 and settings.near_cache_max_bytes > 0:
+            self.near = TTLCache(
+                settings.near_cache_max_bytes, settings.near_cache_seconds, getsizeof=len
+            )
+        self._reads: dict[str, asyncio.Future[bytes | None]] = {}  # GETs in flight, by key
         self._down_until = 0.0
 
     @property
@@ -79,9 +100,23 @@ class ResultCache:
         return ok
 
     async def get(self, key: str) -> bytes | None:
-        """The stored response body of ``key``, or None (absent, or Redis unusable)."""
+        """The stored response body of ``key``, or None (absent, or Redis unusable).
+
+        Concurrent reads of one key in this process share one Redis GET: when a hot value
+        leaves the near cache, its next burst of requests costs one round trip, not one each.
+        """
+        if self.near is not None and (near := self.near.get(key)) is not None:
+            return near
         if not self.available:
             return None
+        read = self._reads.get(key)
+        if read is None:
+            read = self._reads[key] = asyncio.ensure_future(self._read(key))
+            read.add_done_callback(lambda done: self._reads.pop(key, None))
+        return await asyncio.shield(read)  # a waiter that leaves does not cancel the others'
+
+    async def _read(self, key: str) -> bytes | None:
+        """One Redis GET of ``key`` and the signature check of what it returns."""
         try:
             raw = await self.client.get(key)
         except (RedisError, OSError) as exc:
@@ -94,7 +129,14 @@ class ResultCache:
         if data is None:  # forged, corrupted or signed with another key: never served
             CACHE_ERRORS.labels("verify").inc()
             log.warning("cached value under %s failed its integrity check; recomputing", key)
+        else:
+            self._keep(key, data)
         return data
+
+    def _keep(self, key: str, value: bytes) -> None:
+        """Keep a verified value near (a value larger than the whole near cache is not)."""
+        if self.near is not None and len(value) <= self.near.maxsize:
+            self.near[key] = value
 
     async def set(self, key: str, value: bytes) -> bool:
         """Store the response body ``value`` under ``key`` with the TTL; False if not stored."""
@@ -106,6 +148,7 @@ class ResultCache:
         except (RedisError, OSError) as exc:
             self._failed("set", exc)
             return False
+        self._keep(key, value)
         return True
 
     async def acquire(self, key: str, ttl_seconds: float) -> str | None:

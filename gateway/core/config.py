@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     # back-off). Not shorter: on a saturated event loop a healthy GET can take a few hundred
     # ms, and a timed-out hit becomes a computation.
     redis_timeout_seconds: float = 1.0
+    # Connections of the cache's pool: past this many concurrent commands a request waits
+    # (up to redis_pool_timeout_seconds) for one instead of failing into a recomputation.
+    redis_max_connections: int = Field(default=64, ge=1)
+    redis_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Hot results kept in each gateway process for this long (0: off), at most this many
+    # bytes: a popular hit costs no Redis round trip. A value deleted or expired in Redis
+    # can be served from here for at most near_cache_seconds.
+    near_cache_seconds: float = Field(default=2.0, ge=0)
+    near_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     # After a Redis error, skip Redis for this long instead of paying the timeout per request.
     redis_backoff_seconds: float = 2.0
     # Single flight: how long a request waits for an identical one already computing.
@@ -63,6 +72,9 @@ class Settings(BaseSettings):
     # One structured line per request (zuhur.access logger; probes and /metrics at DEBUG).
     # uvicorn's own access log is always off: this line replaces it.
     access_log: bool = True
+    # Of cached hits (the bulk of traffic; a line costs as much as the hit) only one in this
+    # many is logged, with "sampled": N; every other request is always logged. 1: every hit.
+    access_log_hit_every: int = Field(default=100, ge=1)
     # uvicorn worker processes of `python -m gateway`: 0 means one per core. Containers run
     # one (scale with replicas); `make up` one per core.
     workers: int = 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,12 +51,18 @@ UPSTREAM_ERRORS = Counter(
 )
 
 
+# Scope key naming the route of a request answered before FastAPI routed it (the hot path).
+ROUTE_SCOPE_KEY = "zuhur.route"
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's full path template (``/v1/graphs/sample``), or ``unmatched``.
 
     FastAPI applies an ``include_router`` prefix (``/v1``) lazily: ``scope["route"].path``
     lacks it, the effective route context FastAPI puts in the scope has the whole path.
     """
+    if ROUTE_SCOPE_KEY in scope:
+        return str(scope[ROUTE_SCOPE_KEY])
     effective = (scope.get("fastapi") or {}).get("effective_route_context")
     path = getattr(effective, "path", None) or getattr(scope.get("route"), "path", None)
     return str(path) if path else "unmatched"
@@ -66,6 +73,9 @@ class HttpMetrics:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The labelled series by (method, route, status): ``labels()`` costs as much as a
+        # cached hit's whole validation, so each series is looked up once per process.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,10 +93,15 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, observed)
         finally:
-            template = route_template(scope)
-            method = scope["method"]
-            HTTP_REQUESTS.labels(method, template, str(status)).inc()
-            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - start)
+            key = (scope["method"], route_template(scope), status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = (
+                    HTTP_REQUESTS.labels(key[0], key[1], str(status)),
+                    HTTP_DURATION.labels(key[0], key[1]),
+                )
+            series[0].inc()
+            series[1].observe(time.perf_counter() - start)
 
 
 def exposition() -> bytes:

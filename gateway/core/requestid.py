@@ -11,9 +11,9 @@ jobs it submits. Pure ASGI, so it adds no task or copy per request.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import grpc
@@ -32,7 +32,7 @@ access = logging.getLogger("zuhur.access")
 
 def new_request_id() -> str:
     """The current trace id when tracing is on, else 32 random hex digits."""
-    return telemetry.current_trace_id() or uuid.uuid4().hex
+    return telemetry.current_trace_id() or os.urandom(16).hex()
 
 
 def incoming(scope: Scope) -> str | None:
@@ -67,11 +67,17 @@ def _header(headers: Any, name: bytes) -> bytes | None:
 
 class RequestIdMiddleware:
     """Assigns the request id, echoes it in ``X-Request-ID``, logs the request when done:
-    method, route template, path, status, duration, cache status (``X-Cache``), ids."""
+    method, route template, path, status, duration, cache status (``X-Cache``), ids.
 
-    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
+    Cached hits are the bulk of the traffic and a log line costs as much as the rest of a
+    hit, so only one hit in ``hit_every`` is logged (its line says ``sampled``); every
+    other request (computations, errors, everything not a hit) is always logged."""
+
+    def __init__(self, app: ASGIApp, access_log: bool = True, hit_every: int = 1) -> None:
         self.app = app
         self.access_log = access_log
+        self.hit_every = hit_every
+        self._hits = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,12 +107,17 @@ class RequestIdMiddleware:
             if self.access_log:
                 self._log(scope, seen, time.perf_counter() - start)
 
-    @staticmethod
-    def _log(scope: Scope, seen: dict[str, Any], seconds: float) -> None:
+    def _log(self, scope: Scope, seen: dict[str, Any], seconds: float) -> None:
         path = scope.get("path", "")
         level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
         if not access.isEnabledFor(level):
             return
+        sampled = None
+        if seen["cache"] == "HIT" and self.hit_every > 1:
+            self._hits += 1
+            if self._hits % self.hit_every:
+                return
+            sampled = self.hit_every
         route = route_template(scope)
         method, status = scope.get("method", ""), seen["status"]
         access.log(
@@ -123,6 +134,7 @@ class RequestIdMiddleware:
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),
                 "cache": seen["cache"],
+                "sampled": sampled,  # this line stands for that many hits (None: itself)
             },
         )
 

@@ -57,7 +57,8 @@ def jobs_stack(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> I
 
 @pytest.fixture
 def own_stack(tmp_path: Path, numba_cache: Path) -> Iterator[Stack]:
-    """A private stack for tests that stop processes."""
-    s = start_stack(tmp_path, numba_cache)
+    """A private stack for tests that stop processes (no near cache: the fault tests watch
+    what the gateway does when Redis itself goes away)."""
+    s = start_stack(tmp_path, numba_cache, ZUHUR_GATEWAY_NEAR_CACHE_SECONDS="0")
     yield s
     s.close()

@@ -128,14 +128,18 @@ async def upstream_server(servicer: Upstream) -> AsyncIterator[int]:
 
 
 @asynccontextmanager
-async def gateway(redis_url: str, upstream_port: int) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a fresh gateway app (lifespan run) wired to the upstream and Redis; two of
-    them on the same Redis behave like two gateway workers."""
+async def gateway(
+    redis_url: str, upstream_port: int, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a fresh gateway app (lifespan run) wired to the upstream and Redis, with
+    any other ``Settings`` from ``overrides``; two of them on the same Redis behave like two
+    gateway workers."""
     settings = Settings(
         simulation_target=f"127.0.0.1:{upstream_port}",
         fitting_target=f"127.0.0.1:{free_port()}",  # nothing there
         redis_url=redis_url,
         single_flight_wait_seconds=10.0,
+        **overrides,
     )
     app = create_app(settings, JobSettings(redis_url=redis_url))
     async with AsyncExitStack() as stack:

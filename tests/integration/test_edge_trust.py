@@ -53,6 +53,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory, numba_cache: Path) -> Iter
         ZUHUR_GATEWAY_CACHE_HMAC_KEY="integration-cache-key",
         ZUHUR_GATEWAY_BODY_READ_TIMEOUT_SECONDS="1",
         ZUHUR_GATEWAY_HEADER_READ_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
+        ZUHUR_GATEWAY_NEAR_CACHE_SECONDS="0",  # every hit reads (and checks) Redis
     )
     yield s
     s.close()

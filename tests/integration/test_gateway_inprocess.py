@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 import redis
@@ -199,3 +201,162 @@ def test_a_dead_redis_costs_the_cache_not_the_answer() -> None:
         assert replies[0].content == replies[1].content
 
     asyncio.run(main())
+
+
+def counter(metrics: str, name: str, **labels: str) -> float:
+    """The value of one series of a counter in a /metrics text (labels: a subset)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith(f"{name}{{") and wanted in line)  # fmt: skip
+
+
+def test_150_concurrent_hits_wait_for_a_pool_connection_instead_of_recomputing(
+    redis_url: str,
+) -> None:
+    """More concurrent Redis reads than connections (150 keys on 8, 64 by default): each
+    waits for a pooled connection and is still a hit; no recomputation, no Redis error."""
+    redis.Redis.from_url(redis_url).flushall()
+    bodies = [{**SAMPLE, "seed": 1000 + i} for i in range(150)]
+
+    async def main() -> None:
+        upstream = Upstream()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port, near_cache_seconds=0, redis_max_connections=8) as client,
+        ):
+            misses = await asyncio.gather(
+                *(client.post("/v1/graphs/sample", json=b) for b in bodies)
+            )
+            before = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
+            hits = await asyncio.gather(*(client.post("/v1/graphs/sample", json=b) for b in bodies))
+            after = counter((await client.get("/metrics")).text, "zuhur_cache_errors_total")
+        assert [r.headers["x-cache"] for r in misses] == ["MISS"] * 150
+        assert [r.headers["x-cache"] for r in hits] == ["HIT"] * 150
+        assert [r.content for r in hits] == [r.content for r in misses]
+        assert upstream.calls["SampleGraph"] == 150
+        assert after == before  # no "too many connections", no pool timeout
+
+    asyncio.run(main())
+
+
+def test_150_concurrent_hits_of_one_key_are_hits_sharing_redis_reads(redis_url: str) -> None:
+    """150 concurrent requests for one stored key (near cache off): all hits, and the
+    process reads the key from Redis fewer times than it is asked (reads in flight shared)."""
+    store = redis.Redis.from_url(redis_url)
+    store.flushall()
+
+    def gets() -> int:
+        return int(store.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+
+    async def main() -> tuple[list[Any], int]:
+        upstream = Upstream()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port, near_cache_seconds=0) as client,
+        ):
+            await client.post("/v1/graphs/sample", json=SAMPLE)
+            before = gets()
+            replies = await asyncio.gather(
+                *(client.post("/v1/graphs/sample", json=SAMPLE) for _ in range(150))
+            )
+            return replies, gets() - before
+
+    replies, reads = asyncio.run(main())
+    assert [r.headers["x-cache"] for r in replies] == ["HIT"] * 150
+    assert 1 <= reads < 150
+
+
+def test_a_hit_answered_before_routing_keeps_the_routes_answers(run: Any) -> None:
+    """The hot path answers a hit with the stored bytes, X-Cache, the request id and the
+    route's metrics; anything else (an invalid body, no-cache, a picture) is still the
+    route's own answer."""
+
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        route = {"method": "POST", "route": "/v1/graphs/sample", "status": "200"}
+
+        async def served() -> tuple[float, float]:
+            metrics = (await client.get("/metrics")).text
+            return (counter(metrics, "zuhur_http_requests_total", **route),
+                    counter(metrics, "zuhur_cache_lookups_total", result="hit"))  # fmt: skip
+
+        miss = await client.post("/v1/graphs/sample", json=SAMPLE)
+        before = await served()
+        hit = await client.post("/v1/graphs/sample", json=SAMPLE, headers={"X-Request-ID": "r-1"})
+        after = await served()
+        assert (hit.status_code, hit.headers["x-cache"], hit.content) == (200, "HIT", miss.content)
+        assert hit.headers["content-type"] == "application/json"
+        assert hit.headers["x-request-id"] == "r-1"
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 1)  # the route, one hit
+        # Invalid bodies of a cached route: the same 422 naming the field as ever.
+        wrong = await client.post("/v1/graphs/sample", json={**SAMPLE, "n": True})
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "n"
+        extra = await client.post("/v1/graphs/sample", json={**SAMPLE, "color": "red"})
+        assert extra.status_code == 422 and extra.json()["errors"][0]["field"] == "color"
+        text = await client.post(
+            "/v1/graphs/sample", content=json.dumps(SAMPLE), headers={"content-type": "text/plain"}
+        )
+        assert text.status_code == 415  # the route refuses what is not JSON
+        fresh = await client.post(
+            "/v1/graphs/sample", json=SAMPLE, headers={"Cache-Control": "no-cache"}
+        )
+        assert fresh.headers["x-cache"] == "BYPASS" and upstream.calls["SampleGraph"] == 2
+        # Accept is the route's to negotiate: an unoffered type is refused, not sent JSON.
+        html = await client.post("/v1/graphs/sample", json=SAMPLE, headers={"Accept": "text/html"})
+        assert html.status_code == 406
+        ndjson = await client.post(
+            "/v1/graphs/sample", json=SAMPLE, headers={"Accept": "application/x-ndjson"}
+        )
+        assert ndjson.status_code == 406  # only the sweeps route streams
+        plain = await client.post(
+            "/v1/graphs/sample", json=SAMPLE, headers={"Accept": "text/html, */*;q=0.1"}
+        )
+        assert (plain.headers["x-cache"], plain.content) == ("HIT", miss.content)
+
+    run(scenario)
+
+
+def test_the_near_cache_serves_a_verified_value_without_redis_for_its_seconds(
+    redis_url: str,
+) -> None:
+    """A hot value is answered from the process for ``near_cache_seconds`` even once Redis
+    lost it; with the near cache off, the same loss is a recomputation."""
+    store = redis.Redis.from_url(redis_url)
+
+    async def hits_after_flush(near_seconds: float) -> list[str]:
+        store.flushall()
+        upstream = Upstream()
+        async with (
+            upstream_server(upstream) as port,
+            gateway(redis_url, port, near_cache_seconds=near_seconds) as client,
+        ):
+            first = await client.post("/v1/graphs/sample", json=SAMPLE)
+            store.flushall()  # Redis forgets (an expiry, an operator)
+            second = await client.post("/v1/graphs/sample", json=SAMPLE)
+            assert first.content == second.content
+            return [first.headers["x-cache"], second.headers["x-cache"]]
+
+    assert asyncio.run(hits_after_flush(60.0)) == ["MISS", "HIT"]
+    assert asyncio.run(hits_after_flush(0.0)) == ["MISS", "MISS"]
+
+
+def test_routes_are_built_at_startup_not_by_their_first_request(run: Any) -> None:
+    """FastAPI builds an included router's routes lazily (dependencies, body validator: tens
+    of ms on the first call of a route, issue 11); the lifespan builds them all, so a
+    route's first request builds nothing."""
+    from fastapi import routing
+
+    built = Counter[str]()
+    original = routing._EffectiveRouteContext.from_api_route
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built[kwargs["original_route"].path] += 1
+        return original(*args, **kwargs)
+
+    async def scenario(client: Any, upstream: Upstream, redis_url: str) -> None:
+        with mock.patch.object(routing._EffectiveRouteContext, "from_api_route", counting):
+            reply = await client.post("/v1/graphs/sample", json=SAMPLE)
+            await client.post("/v1/abilities/simulate", json={"sizes": [1e9]})
+        assert reply.status_code == 200
+        assert built == Counter()
+
+    run(scenario)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Header, Request, Response
 from gateway.api.cached_call import NDJSON, respond, stream_ndjson
 from gateway.api.deps import ContextDep
 from gateway.api.negotiation import NegotiatedRoute
+from gateway.api.routing import ComputeMethod, add_hit_route
 from gateway.core.clients import SIMULATION
 from gateway.core.errors import ERROR_RESPONSES
 from gateway.core.protojson import model_for
@@ -27,6 +28,10 @@ SWEEP_EXAMPLE = {
     "seed": 1,
 }
 PICTURE = picture_responses("Sweep", "The curve")[200]
+# Without NDJSON asked for, a hit is the stored curve: the hot path may answer it.
+add_hit_route(
+    "/sweeps", SweepIn, ComputeMethod(pb.SweepRequest, SIMULATION, "Sweep", stream_field="curve")
+)
 RESPONSES = {
     **ERROR_RESPONSES,
     200: {

@@ -35,10 +35,10 @@ class Body(BaseModel):
     n: int
 
 
-def build_app() -> FastAPI:
+def build_app(hit_every: int = 1) -> FastAPI:
     app = FastAPI()
     errors.install(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, hit_every=hit_every)
 
     @app.post("/items/{name}")
     async def item(name: str, body: Body, response: Response) -> dict[str, Any]:
@@ -100,6 +100,22 @@ async def test_access_line_fields(caplog: pytest.LogCaptureFixture) -> None:
     }
     assert first.duration_ms > 0  # type: ignore[attr-defined]
     assert crash.status == 500  # type: ignore[attr-defined]
+
+
+async def test_one_hit_in_n_is_logged_and_every_other_request_always(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = httpx.ASGITransport(build_app(hit_every=4), raise_app_exceptions=False)
+    with caplog.at_level(logging.INFO, logger="zuhur.access"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for _ in range(10):  # hits (the route says X-Cache: HIT)
+                await client.post("/items/a", json={"n": 1})
+            for _ in range(3):  # not hits: a 422 each
+                await client.post("/items/a", json={"n": "x"})
+    lines = [r for r in caplog.records if r.name == "zuhur.access"]
+    hits = [r for r in lines if r.cache == "HIT"]  # type: ignore[attr-defined]
+    assert [r.sampled for r in hits] == [4, 4]  # type: ignore[attr-defined]  # the 4th, 8th
+    assert [r.status for r in lines if r not in hits] == [422] * 3  # type: ignore[attr-defined]
 
 
 async def test_with_tracing_the_id_is_the_trace_id() -> None:
