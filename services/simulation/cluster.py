@@ -103,6 +103,17 @@ def run_block(
     return rows
 
 
+def _forget_event(client: Any, name: str) -> None:
+    """Clear a cancelled run's stop Event once every watcher has seen it (a watcher waits at
+    most WATCH_SECONDS): the scheduler then deletes it instead of keeping one per cancel."""
+    from distributed import Event
+
+    try:
+        Event(name, client=client).clear()
+    except Exception:  # the scheduler or client is gone: so is the Event
+        log.debug("could not clear the stop Event %s", name, exc_info=True)
+
+
 class DaskBlocks:
     """A connection to a Dask scheduler that runs replicate blocks (see the module doc)."""
 
@@ -240,7 +251,10 @@ class DaskBlocks:
                 Event(stop_name, client=client).set()  # running kernels stop at their next check
             except Exception:  # pragma: no cover - the scheduler went away; nothing runs
                 log.warning("could not signal stop to the Dask workers", exc_info=True)
-            client.cancel([*futures, held], force=True)
+            client.cancel([*futures, held], force=True)  # the scheduler forgets the blocks
+            forget = threading.Timer(3 * WATCH_SECONDS, _forget_event, (client, stop_name))
+            forget.daemon = True
+            forget.start()
             raise
         client.cancel([held])
         return np.concatenate([r for r in results if r is not None], axis=0)
