@@ -13,7 +13,7 @@ from numba.extending import intrinsic
 
 
 @intrinsic
-def prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
+def prefetch(_typingctx: Any, arr: Any, index: Any) -> Any:
     """``prefetch(arr, i)``: hint the CPU to fetch ``arr[i]`` (1-d array, 0 <= i < len) for
     reading (LLVM ``llvm.prefetch``, locality 3: keep it in every cache level)."""
     if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(index, types.Integer):
