@@ -69,3 +69,9 @@ ENGINE_NODES = Counter(
     "Nodes (or lattice sites) of the finished replicates: replicates times graph size.",
     ["service", "method"],
 )
+CLUSTER_FALLBACKS = Counter(
+    "zuhur_simulation_cluster_fallbacks_total",
+    "Runs (or their unfinished blocks) done on local threads instead of the configured Dask "
+    "cluster, by reason: unreachable (no connection) or lost (scheduler gone mid-run).",
+    ["reason"],
+)

@@ -5,7 +5,10 @@ of at least ``min_replicates`` replicates to ``DaskBlocks.run``: its replicates 
 contiguous blocks, each one Dask task calling the very same kernel (the package is imported
 on the workers). Replicate r still draws from stream (seed, r), and the blocks are joined in
 replicate order, so the rows are the bytes of a one-process run. A worker lost mid-run:
-Dask reruns its tasks elsewhere, the same streams give the same bytes. Cancelling the run
+Dask reruns its tasks elsewhere, the same streams give the same bytes. The scheduler lost
+mid-run (its connection closes, so Dask cancels every future): ``run`` raises
+``SchedulerLost`` with the blocks that landed, and the caller computes the rest on local
+threads (same streams, same bytes); the next run connects anew. Cancelling the run
 (its RunControl) sets a Dask Event the running tasks poll (their kernels stop at the next
 meter check) and cancels the futures. Each finished block is logged at the scheduler
 (topic ``BLOCK_TOPIC``: worker, first, count), the audit trail of where the work ran.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -38,9 +42,23 @@ WATCH_SECONDS = 2.0
 """Long-poll period of a task's wait on the stop Event (a set Event answers at once, so
 this bounds the RPC rate to the scheduler, not the cancel latency)."""
 
+RETRY_SECONDS = 30.0
+"""After the scheduler was unreachable or lost, runs stay local this long before the next
+connection attempt (so a request does not wait ``connect_timeout`` each time)."""
+
 BLOCKS_PER_THREAD = 4
 """Blocks per worker thread when ``batches`` is 0: small enough that uneven blocks and a
 lost worker's rerun balance out, large enough that task overhead (~ms) stays negligible."""
+
+
+class SchedulerLost(ConnectionError):
+    """The Dask scheduler went away mid-run. ``landed``: rows of the blocks that finished,
+    by their first replicate; ``missing``: the (first, count) blocks still to compute."""
+
+    def __init__(self, landed: dict[int, np.ndarray], missing: list[tuple[int, int]]) -> None:
+        super().__init__(f"Dask scheduler lost with {len(missing)} replicate blocks to run")
+        self.landed = landed
+        self.missing = missing
 
 
 def _hold(kernel: Kernel) -> Kernel:
@@ -85,6 +103,17 @@ def run_block(
     return rows
 
 
+def _forget_event(client: Any, name: str) -> None:
+    """Clear a cancelled run's stop Event once every watcher has seen it (a watcher waits at
+    most WATCH_SECONDS): the scheduler then deletes it instead of keeping one per cancel."""
+    from distributed import Event
+
+    try:
+        Event(name, client=client).clear()
+    except Exception:  # the scheduler or client is gone: so is the Event
+        log.debug("could not clear the stop Event %s", name, exc_info=True)
+
+
 class DaskBlocks:
     """A connection to a Dask scheduler that runs replicate blocks (see the module doc)."""
 
@@ -101,6 +130,7 @@ class DaskBlocks:
         self.batches = batches
         self.connect_timeout = connect_timeout
         self._client: Any = None
+        self._retry_at = 0.0  # monotonic time before which no connection is attempted
         self._lock = threading.Lock()
 
     def takes(self, count: int) -> bool:
@@ -108,15 +138,44 @@ class DaskBlocks:
         return count >= self.min_replicates
 
     def client(self) -> Any:
-        """The distributed.Client, connected on first use (raises OSError when unreachable)."""
+        """The distributed.Client, connected on first use; raises OSError when the scheduler
+        is unreachable (and, for RETRY_SECONDS after a failure, without trying again)."""
         from distributed import Client
 
         with self._lock:
+            if self._client is not None and self._client.status != "running":
+                self._drop()  # lost its scheduler: connect anew
             if self._client is None:
-                self._client = Client(
-                    self.address, timeout=self.connect_timeout, set_as_default=False
-                )
+                if time.monotonic() < self._retry_at:
+                    raise OSError(f"Dask scheduler {self.address} failed recently")
+                try:
+                    self._client = Client(
+                        self.address, timeout=self.connect_timeout, set_as_default=False
+                    )
+                except (OSError, TimeoutError):
+                    self._retry_at = time.monotonic() + RETRY_SECONDS
+                    raise
             return self._client
+
+    def _drop(self) -> None:
+        """Forget the current client (closed in the background: its scheduler may be gone,
+        and closing would wait for it) and stay local for RETRY_SECONDS."""
+        old, self._client = self._client, None
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+
+        def close() -> None:
+            try:
+                old.close(timeout=self.connect_timeout)
+            except Exception:  # already closing or closed: nothing to free
+                log.debug("closing a lost Dask client failed", exc_info=True)
+
+        threading.Thread(target=close, daemon=True, name="zuhur-dask-close").start()
+
+    def lost(self) -> None:
+        """The scheduler went away mid-run: reconnect later, not now (see ``client``)."""
+        with self._lock:
+            if self._client is not None:
+                self._drop()
 
     def pieces(self, client: Any) -> int:
         """Blocks a run is cut into: ``batches``, else BLOCKS_PER_THREAD per worker thread."""
@@ -166,12 +225,25 @@ class DaskBlocks:
                 landed.wait(POLL_SECONDS)
                 landed.clear()
                 for fut in [f for f in pending if f.done()]:
-                    pending.discard(fut)
                     i, size = futures[fut]
-                    results[i] = fut.result()
+                    try:
+                        results[i] = fut.result()
+                    except Exception:
+                        # cancelled under us (Dask cancels every future when the scheduler
+                        # connection closes) or not gatherable for want of a scheduler
+                        if not control.cancelled and (
+                            fut.status == "cancelled" or client.status != "running"
+                        ):
+                            raise self._lost_with(blocks, results) from None
+                        raise
+                    pending.discard(fut)
                     control.finish(handles.pop(fut.key))
                     if progress is not None:
                         progress(size)
+        except SchedulerLost:
+            for handle in handles.values():
+                control.release(handle)
+            raise  # no stop Event to set, no futures to cancel: the scheduler is gone
         except BaseException:
             for handle in handles.values():
                 control.release(handle)
@@ -179,10 +251,28 @@ class DaskBlocks:
                 Event(stop_name, client=client).set()  # running kernels stop at their next check
             except Exception:  # pragma: no cover - the scheduler went away; nothing runs
                 log.warning("could not signal stop to the Dask workers", exc_info=True)
-            client.cancel([*futures, held], force=True)
+            client.cancel([*futures, held], force=True)  # the scheduler forgets the blocks
+            forget = threading.Timer(3 * WATCH_SECONDS, _forget_event, (client, stop_name))
+            forget.daemon = True
+            forget.start()
             raise
         client.cancel([held])
         return np.concatenate([r for r in results if r is not None], axis=0)
+
+    def _lost_with(
+        self, blocks: list[tuple[int, int]], results: list[np.ndarray | None]
+    ) -> SchedulerLost:
+        """The SchedulerLost of a run whose client's futures were cancelled under it."""
+        self.lost()
+        landed = {blocks[i][0]: r for i, r in enumerate(results) if r is not None}
+        missing = [b for i, b in enumerate(blocks) if results[i] is None]
+        log.warning(
+            "Dask scheduler %s lost mid-run: %d of %d blocks to run here",
+            self.address,
+            len(missing),
+            len(blocks),
+        )
+        return SchedulerLost(landed, missing)
 
     def close(self) -> None:
         """Disconnect from the scheduler (the cluster keeps running)."""

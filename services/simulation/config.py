@@ -26,3 +26,14 @@ class SimulationSettings(ServiceSettings):
     dask_min_replicates: int = Field(default=8, ge=1)
     dask_batches: int = Field(default=0, ge=0)
     dask_connect_seconds: float = Field(default=10.0, gt=0)
+    # Limits in force instead of ``limits`` while a scheduler is configured (the work is
+    # spread over its workers), e.g. ZUHUR_SIMULATION_CLUSTER_LIMITS__MAX_REPLICATES; unset:
+    # ``limits``. One realization still runs on one machine (and on the service's threads
+    # when the cluster is lost), so keep max_nodes and max_memory_bytes to what one holds.
+    cluster_limits: Limits | None = None
+
+    def effective_limits(self) -> Limits:
+        """The limits requests are checked against: ``cluster_limits`` with a scheduler."""
+        if self.dask_scheduler and self.cluster_limits is not None:
+            return self.cluster_limits
+        return self.limits

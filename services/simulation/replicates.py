@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from services.common.control import RunControl
+from services.common.metrics import CLUSTER_FALLBACKS
 from services.simulation.kernels.rng import stream_states, substream_states
 
 if TYPE_CHECKING:
@@ -69,15 +71,31 @@ def run_replicates(
     A ``control`` hands each block its meter (progress, and the cancel flag the kernel
     polls); once it is cancelled no block starts and ``Cancelled`` is raised.
     With a ``cluster`` that takes ``count`` replicates, the blocks run as Dask tasks on its
-    workers instead (cluster.py; the same rows), or here when its scheduler is unreachable.
+    workers instead (cluster.py; the same rows), or here when its scheduler is unreachable;
+    if the scheduler is lost mid-run, the blocks that had not landed run here (same rows).
+    Either fallback is logged and counted (``zuhur_simulation_cluster_fallbacks_total``).
     """
     total = progress_total if progress_total is not None else count
     ctl = control if control is not None else RunControl()
+    here = partial(
+        _run_here,
+        kernel,
+        seed,
+        executor=executor,
+        max_workers=max_workers,
+        progress=progress,
+        total=total,
+        parts=parts,
+        control=ctl,
+    )
     if cluster is not None and cluster.takes(count):
+        from services.simulation.cluster import SchedulerLost
+
         try:
             cluster.client()
         except (OSError, TimeoutError):
             log.warning("Dask scheduler %s unreachable: running here", cluster.address)
+            CLUSTER_FALLBACKS.labels("unreachable").inc()
         else:
             landed = [progress_offset]
 
@@ -86,9 +104,36 @@ def run_replicates(
                 if progress is not None:
                     progress(landed[0], total)
 
-            return cluster.run(
-                kernel, seed, first, count, parts=parts, control=ctl, progress=on_block
-            )
+            try:
+                return cluster.run(
+                    kernel, seed, first, count, parts=parts, control=ctl, progress=on_block
+                )
+            except SchedulerLost as lost:
+                CLUSTER_FALLBACKS.labels("lost").inc()
+                rows = dict(lost.landed)
+                done = landed[0]
+                for start, size in lost.missing:  # the rest here, from the same streams
+                    rows[start] = here(start, size, offset=done)
+                    done += size
+                return np.concatenate([rows[start] for start in sorted(rows)], axis=0)
+    return here(first, count, offset=progress_offset)
+
+
+def _run_here(
+    kernel: Kernel,
+    seed: int,
+    first: int,
+    count: int,
+    *,
+    executor: Executor | None,
+    max_workers: int | None,
+    progress: Progress | None,
+    total: int,
+    offset: int,
+    parts: int,
+    control: RunControl,
+) -> np.ndarray:
+    """``run_replicates`` on this process's threads (progress counted from ``offset``)."""
     workers = max_workers or 1
     parallel = executor is not None or workers > 1
     # several blocks per worker so uneven blocks balance out (progress comes from meters)
@@ -96,22 +141,22 @@ def run_replicates(
     blocks = contiguous_batches(first, count, pieces)
 
     def run_block(start: int, size: int) -> np.ndarray:
-        ctl.check()
-        handle, meter = ctl.meter(size)
+        control.check()
+        handle, meter = control.meter(size)
         try:
             if parts > 0:
                 rows = kernel(substream_states(seed, start, size, parts), meter)
             else:
                 rows = kernel(stream_states(seed, start, size), meter)
-            ctl.check()  # a cancelled kernel returns early with unusable rows
+            control.check()  # a cancelled kernel returns early with unusable rows
         except BaseException:
-            ctl.release(handle)
+            control.release(handle)
             raise
-        ctl.finish(handle)
+        control.finish(handle)
         return rows
 
     results: list[np.ndarray | None] = [None] * len(blocks)
-    done = progress_offset
+    done = offset
     if not parallel:
         for i, (start, size) in enumerate(blocks):
             results[i] = run_block(start, size)
@@ -135,7 +180,7 @@ def run_replicates(
                         if progress is not None:
                             progress(done, total)
             except BaseException:
-                ctl.cancel()  # blocks already running stop at their next check
+                control.cancel()  # blocks already running stop at their next check
                 for fut in pending:
                     fut.cancel()
                 wait(pending)

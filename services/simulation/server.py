@@ -48,7 +48,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
         # Request threads only wait on kernel threads, so they never deadlock the pool.
         super().__init__(workers=settings.max_in_flight, max_in_flight=settings.max_in_flight)
         self.kernels = ThreadPoolExecutor(settings.workers, thread_name_prefix="numba")
-        self.limits = settings.limits
+        self.limits = settings.effective_limits()
         self.settings = settings
         self.cluster = (
             DaskBlocks(

@@ -1,7 +1,8 @@
 """A real local Dask cluster (a scheduler and two one-thread workers on loopback): requests
 run there give the bytes of a one-process run, the blocks really ran on the workers (the
-scheduler's event log), a SIGKILLed worker's blocks are rerun with the same bytes, and a
-client hanging up stops the workers' kernels."""
+scheduler's event log), a SIGKILLed worker's blocks are rerun with the same bytes, a
+client hanging up stops the workers' kernels and leaves no task on the scheduler, and a
+SIGKILLed scheduler leaves the rest of the sweep to the service's threads (same bytes)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from zuhur.v1 import simulation_pb2, simulation_pb2_grpc
 
 WORKERS = ("dask-worker-0", "dask-worker-1")
 SERVICE = "zuhur.v1.Simulation"
+ZUHUR_KEYS = ("zuhur-block-", "zuhur-kernel-")
 
 
 def _stub(stack: Stack) -> Iterator[simulation_pb2_grpc.SimulationStub]:
@@ -145,7 +147,25 @@ def test_a_worker_killed_mid_sweep_changes_no_byte(cluster: tuple[Stack, Stack, 
         client.wait_for_workers(2, timeout=60)
 
 
+def _executing(client: Client) -> int:
+    """Tasks the workers are running right now (not merely assigned to them)."""
+    return sum(client.run(lambda dask_worker: len(dask_worker.state.executing)).values())
+
+
+def _zuhur_tasks(client: Client) -> list[str]:
+    """Keys of replicate-block and kernel tasks the scheduler still holds, in any state."""
+
+    def keys(dask_scheduler: Any) -> list[str]:
+        return [str(k) for k in dask_scheduler.tasks if str(k).startswith(ZUHUR_KEYS)]
+
+    return list(client.run_on_scheduler(keys))
+
+
 def test_a_client_hanging_up_stops_the_workers(cluster: tuple[Stack, Stack, Client]) -> None:
+    """The service notices the hang-up (within cluster.POLL_SECONDS), sets the stop Event and
+    cancels its futures: the kernels stop and the scheduler forgets every block. Each step
+    lands asynchronously, so the test waits for the end state under a deadline (before, it
+    read processing() once, racing the service's cancel: the flake of CI run 17)."""
     _, remote, client = cluster
     sweep = simulation_pb2.SweepRequest(model="erdos_renyi", n=1_000_000, replicates=64, seed=3)
     sweep.grid.start, sweep.grid.stop, sweep.grid.points = 0.0, 4.0, 21
@@ -153,12 +173,52 @@ def test_a_client_hanging_up_stops_the_workers(cluster: tuple[Stack, Stack, Clie
         stream = stub.Sweep(sweep, timeout=120)
         assert next(stream).progress.total == 64
         deadline = time.monotonic() + 30
-        while not any(client.processing().values()):
+        while not _executing(client):  # a kernel really runs (assigned is not enough)
             assert time.monotonic() < deadline
             time.sleep(0.02)
         stream.cancel()
-    deadline = time.monotonic() + 10  # each kernel checks its stop flag every block
-    while any(client.run(lambda dask_worker: len(dask_worker.state.executing)).values()):
-        assert time.monotonic() < deadline, "the workers kept running a cancelled sweep"
+    deadline = time.monotonic() + 20
+    while True:
+        running, held = _executing(client), _zuhur_tasks(client)
+        if not running and not held:
+            break
+        assert time.monotonic() < deadline, (
+            f"after the hang-up the workers still run {running} tasks and the scheduler "
+            f"holds {held}"
+        )
         time.sleep(0.1)
     assert not any(client.processing().values())
+
+
+def test_a_scheduler_killed_mid_sweep_finishes_here_with_the_same_bytes(
+    cluster: tuple[Stack, Stack, Client],
+) -> None:
+    """Last in the module: it takes the scheduler (and with it the nanny-less workers) down.
+    The service runs the blocks that had not landed on its own threads: same bytes, and
+    the fallback is counted and logged."""
+    local, remote, client = cluster
+    sweep = simulation_pb2.SweepRequest(model="erdos_renyi", n=1_000_000, replicates=16, seed=21)
+    sweep.grid.start, sweep.grid.stop, sweep.grid.points = 0.0, 4.0, 11
+    expected = _sweep(local, sweep)
+    metric = "zuhur_simulation_cluster_fallbacks_total"
+    before = remote.metric("simulation", metric, reason="lost")
+    box: dict[str, bytes] = {}
+    runner = threading.Thread(target=lambda: box.update(curve=_sweep(remote, sweep)))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not _executing(client):  # kill it while the workers run the sweep's blocks
+        assert time.monotonic() < deadline and runner.is_alive()
+        time.sleep(0.02)
+    remote.stop("dask-scheduler", signal.SIGKILL)
+    try:
+        runner.join(180)
+        assert not runner.is_alive(), "the sweep never finished after the scheduler died"
+        assert box["curve"] == expected
+        assert remote.metric("simulation", metric, reason="lost") == before + 1
+        log = (remote.log_dir / "simulation.log").read_text(errors="replace")
+        assert "lost mid-run" in log
+    finally:
+        remote.start("dask-scheduler")  # best effort: leave a cluster for whatever runs next
+        for name in WORKERS:
+            remote.stop(name, signal.SIGKILL)
+            remote.start(name)

@@ -18,6 +18,7 @@ from numba import njit
 
 from services.common.control import CANCEL, METER_SIZE, STEPS
 from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
+from services.simulation.kernels.prefetch import prefetch
 from services.simulation.kernels.rng import next_below, next_double
 from services.simulation.kernels.unionfind import find, new_forest, summarize, union_roots
 
@@ -90,22 +91,52 @@ def part_bounds(n: int, parts: int) -> np.ndarray:
     return out
 
 
+PAIRS_AHEAD = 64
+"""Pairs a kernel draws ahead of linking them, prefetching their forest entries meanwhile:
+a find's first read then hits the cache instead of waiting ~100 ns on memory (the forest of
+n = 10^6 is 4 MB, past L2). The draws and the links keep their order: the same bytes."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def prefetch_parents(ptr: np.ndarray, ahead: np.ndarray, k: int) -> None:
+    """Second prefetch step for the first k pairs of ``ahead`` (whose own entries were
+    prefetched while drawing): fetch their parents too, the next read of each find."""
+    for j in range(k):
+        a = ptr[ahead[j, 0]]
+        if a >= 0:
+            prefetch(ptr, a)
+        b = ptr[ahead[j, 1]]
+        if b >= 0:
+            prefetch(ptr, b)
+
+
 @njit(cache=True, nogil=True)
 def gnp_range_into_forest(ptr: np.ndarray, p: float, lo: int, hi: int, s: np.ndarray) -> int:
     """Draw each pair numbered lo..hi-1 (see ``pair_at``) with probability p by geometric
-    skipping, linking the drawn ones in the forest; return their count. O(hi/n + m)."""
+    skipping, linking the drawn ones in the forest (PAIRS_AHEAD at a time, their entries
+    and then their parents prefetched); return their count. O(hi/n + m)."""
     n = ptr.shape[0]
     if p <= 0.0 or lo >= hi:
         return 0
     inv = inverse_log_q(p)
     vh, wh = pair_at(hi, n)
     v, w = pair_at(lo, n)
+    ahead = np.empty((PAIRS_AHEAD, 2), dtype=np.int64)
     edges = 0
     v, w = next_pair(v, w - 1, n, inv, s)
     while v < vh or (v == vh and w < wh):
-        link(ptr, v, w)
-        edges += 1
-        v, w = next_pair(v, w, n, inv, s)
+        k = 0
+        while k < PAIRS_AHEAD and (v < vh or (v == vh and w < wh)):
+            ahead[k, 0] = v
+            ahead[k, 1] = w
+            prefetch(ptr, v)
+            prefetch(ptr, w)
+            k += 1
+            v, w = next_pair(v, w, n, inv, s)
+        prefetch_parents(ptr, ahead, k)
+        for j in range(k):
+            link(ptr, ahead[j, 0], ahead[j, 1])
+        edges += k
     return edges
 
 
@@ -237,10 +268,18 @@ def gnp_part_edges(n: int, p: float, part: int, parts: int, s: np.ndarray) -> np
 
 @njit(cache=True, nogil=True)
 def link_edges(ptr: np.ndarray, edges: np.ndarray) -> int:
-    """Link every edge (rows of int32[m, 2]) into the forest; return m. O(m·α(n))."""
-    for e in range(edges.shape[0]):
-        link(ptr, edges[e, 0], edges[e, 1])
-    return edges.shape[0]
+    """Link every edge (rows of int32[m, 2]) into the forest, in order, PAIRS_AHEAD rows at a
+    time: their entries, then their parents, prefetched first; return m. O(m·α(n))."""
+    m = edges.shape[0]
+    for first in range(0, m, PAIRS_AHEAD):
+        rows = edges[first : min(first + PAIRS_AHEAD, m)]
+        for j in range(rows.shape[0]):
+            prefetch(ptr, rows[j, 0])
+            prefetch(ptr, rows[j, 1])
+        prefetch_parents(ptr, rows, rows.shape[0])
+        for j in range(rows.shape[0]):
+            link(ptr, rows[j, 0], rows[j, 1])
+    return m
 
 
 @njit(cache=True, nogil=True)

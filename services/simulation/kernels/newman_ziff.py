@@ -32,8 +32,15 @@ import numpy as np
 from numba import njit
 
 from services.common.control import CANCEL
-from services.simulation.kernels.direct import configuration_stubs, gnp_edges, lazy_swap, stub_edge
+from services.simulation.kernels.direct import (
+    PAIRS_AHEAD,
+    configuration_stubs,
+    gnp_edges,
+    lazy_swap,
+    stub_edge,
+)
 from services.simulation.kernels.meter import at_step, end_replicate, start_replicate
+from services.simulation.kernels.prefetch import prefetch
 from services.simulation.kernels.rng import next_below, next_pair_below
 from services.simulation.kernels.unionfind import find, new_forest, union_roots
 
@@ -567,11 +574,13 @@ def er_sweep_weighted(
     λ = -n²/2·log(1-p). Self-loops and repeated pairs leave the clusters unchanged, so
     the pass draws pairs one by one and convolves with Poisson(λ_j) weights.
     O(n + λ_max·α(n)) time, 8 bytes a node; n <= 2^32. The cluster statistics live in
-    scalars; the susceptibility is recomputed only when a pair merges two clusters.
+    scalars; the susceptibility is recomputed only when a pair merges two clusters. Pairs are
+    drawn direct.PAIRS_AHEAD at a time, their forest entries prefetched, then linked in order.
     """
     P = lo.shape[0]
     out = np.empty((states.shape[0], P, N_MOMENTS), dtype=np.float64)
     stop = hi.max() if P > 0 else 0
+    ahead = np.empty((PAIRS_AHEAD, 2), dtype=np.int64)
     for r in range(states.shape[0]):
         s = states[r]
         ptr = new_forest(n)
@@ -585,19 +594,28 @@ def er_sweep_weighted(
         tally(buf, cur, largest, second, chi, clusters, 0.0)
         if start_replicate(meter, stop):
             return out
-        for k in range(stop):
-            u, v = next_pair_below(s, n)
-            if u != v:
-                ab, largest, second = link_sizes(ptr, cnt, u, v, largest, second)
-                if ab > 0:
-                    clusters -= 1
-                    sumsq += 2 * ab
-                    chi = susceptibility(largest, sumsq, n)
-            tally(buf, cur, largest, second, chi, clusters, 0.0)
-            if cur[0] == BLOCK:
-                flush(lo, hi, off, W, acc, buf, cur)
-                if at_step(meter, k + 1):
-                    return out  # cancelled: the caller discards the rows
+        for first in range(0, stop, PAIRS_AHEAD):  # draw a chunk, prefetching, then link it
+            chunk = min(PAIRS_AHEAD, stop - first)
+            for j in range(chunk):
+                u, v = next_pair_below(s, n)
+                ahead[j, 0] = u
+                ahead[j, 1] = v
+                prefetch(ptr, u)
+                prefetch(ptr, v)
+            for j in range(chunk):
+                u = ahead[j, 0]
+                v = ahead[j, 1]
+                if u != v:
+                    ab, largest, second = link_sizes(ptr, cnt, u, v, largest, second)
+                    if ab > 0:
+                        clusters -= 1
+                        sumsq += 2 * ab
+                        chi = susceptibility(largest, sumsq, n)
+                tally(buf, cur, largest, second, chi, clusters, 0.0)
+                if cur[0] == BLOCK:
+                    flush(lo, hi, off, W, acc, buf, cur)
+                    if at_step(meter, first + j + 1):
+                        return out  # cancelled: the caller discards the rows
         finish(n, lo, hi, off, W, acc, buf, cur, out[r])
         end_replicate(meter, r)
     return out

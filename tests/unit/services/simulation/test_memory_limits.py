@@ -46,3 +46,19 @@ def test_one_replicate_fits_where_two_at_once_would_not() -> None:
               max_workers=2)  # fmt: skip
     result = sweep(n=200_000, grid=Grid(1.0, 1.0, 1), replicates=2, seed=1, limits=limits)
     assert result.replicates == 2
+
+
+def test_cluster_limits_apply_only_while_a_scheduler_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ZUHUR_SIMULATION_CLUSTER_LIMITS__MAX_REPLICATES", "1000000")
+    assert SimulationSettings().effective_limits() == Limits()  # no cluster: the plain limits
+    monkeypatch.setenv("ZUHUR_SIMULATION_DASK_SCHEDULER", "tcp://127.0.0.1:8786")
+    limits = SimulationSettings().effective_limits()
+    assert limits == Limits(max_replicates=1_000_000)  # the rest keep their defaults
+    sweep(n=10, grid=Grid(1.0, 1.0, 1), replicates=Limits().max_replicates + 1, seed=1,
+          limits=limits)  # fmt: skip
+    with pytest.raises(LimitExceeded):
+        sweep(n=10, grid=Grid(1.0, 1.0, 1), replicates=Limits().max_replicates + 1, seed=1)
+    monkeypatch.delenv("ZUHUR_SIMULATION_CLUSTER_LIMITS__MAX_REPLICATES")
+    assert SimulationSettings().effective_limits() == Limits()  # cluster, no cluster limits
