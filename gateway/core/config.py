@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     simulation_deadline_seconds: float = 120.0
     fitting_deadline_seconds: float = 60.0
     health_deadline_seconds: float = 1.0
+    # A job's request is checked by its service (validate-only, no work) before it is
+    # queued; past this deadline the job is accepted anyway and its worker finds out.
+    job_check_deadline_seconds: float = Field(default=2.0, gt=0)
     # Request bodies larger than this are refused (413) while being read, before buffering;
     # the gRPC message limits on both sides derive from it (services.common.config).
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)

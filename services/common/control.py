@@ -19,7 +19,12 @@ import time
 
 import numpy as np
 
-from services.common.errors import Cancelled
+from services.common.errors import Cancelled, Validated
+
+# Request metadata asking only to validate: the service checks the request against its
+# rules and configured limits, answers INVALID_ARGUMENT or an empty OK reply (a stream
+# with no event), and runs no kernel (the gateway checks jobs this way before queueing).
+VALIDATE_ONLY = "zuhur-validate-only"
 
 CANCEL, DONE, STEP, STEPS = 0, 1, 2, 3
 METER_SIZE = 4
@@ -41,7 +46,8 @@ def meter_units(meter: np.ndarray, count: int) -> float:
 class RunControl:
     """Cancel flag and progress of one request's computation (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, validate_only: bool = False) -> None:
+        self.validate_only = validate_only  # stop once the request is validated, run nothing
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
         self._live: dict[int, tuple[np.ndarray, int]] = {}  # id -> (meter, replicates)
@@ -66,8 +72,16 @@ class RunControl:
         if self._cancelled.is_set():
             raise Cancelled("the computation was cancelled")
 
+    def validated(self) -> None:
+        """The request passed every check: in a validate-only run, stop here (``Validated``)
+        before any work starts. Science code calls it (or ``begin``) right after validating."""
+        if self.validate_only:
+            raise Validated("the request is valid")
+
     def begin(self, total: int) -> None:
-        """Declare the run's size in replicates (progress is reported out of it)."""
+        """Declare the run's size in replicates (progress is reported out of it); the
+        request is validated by now, so a validate-only run stops here."""
+        self.validated()
         self.total = total
 
     def meter(self, count: int) -> tuple[int, np.ndarray]:
@@ -127,3 +141,11 @@ def bind(control: RunControl | None) -> None:
 def current() -> RunControl | None:
     """The run the current thread works for, if its runner bound one."""
     return getattr(_current, "control", None)
+
+
+def validated() -> None:
+    """The current thread's request is validated: stop here if it is a validate-only run
+    (for science code that takes no control argument, e.g. the fits)."""
+    ctl = current()
+    if ctl is not None:
+        ctl.validated()

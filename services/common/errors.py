@@ -58,3 +58,8 @@ class WorkTimeout(RuntimeError):
 
 class Cancelled(RuntimeError):
     """The computation was cancelled (its client went away or its deadline passed)."""
+
+
+class Validated(Exception):
+    """A validate-only request passed every check; raised before any work starts so the
+    adapter answers an empty OK reply (see services.common.rpc)."""

@@ -10,6 +10,10 @@ Every admitted request owns a ``RunControl`` (services.common.control). When the
 hangs up or its deadline passes, the handler is cancelled: ``run_blocking`` then cancels
 the control (kernels stop at their next check) and keeps the admission slot until the
 work has really stopped, so the in-flight count is the work actually running.
+
+A request sent with ``zuhur-validate-only: 1`` metadata is not admitted (it takes no slot)
+and runs on a small pool of its own: the science code raises ``Validated`` from
+``RunControl.begin``/``validated`` once its checks pass, which becomes an empty OK reply.
 """
 
 from __future__ import annotations
@@ -25,14 +29,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
+from google.protobuf import any_pb2, descriptor_pool, duration_pb2, message_factory
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from services.common import control as run_control
 from services.common import observe
-from services.common.control import RunControl
-from services.common.errors import Cancelled, InvalidArgument, WorkTimeout
+from services.common.control import VALIDATE_ONLY, RunControl
+from services.common.errors import Cancelled, InvalidArgument, Validated, WorkTimeout
 from services.common.metrics import GRPC_DURATION, GRPC_IN_FLIGHT, GRPC_REJECTED, GRPC_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -105,6 +110,8 @@ class ServicerBase:
 
     def __init__(self, workers: int, max_in_flight: int) -> None:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kernel")
+        # Validate-only requests never wait behind running work for a worker thread.
+        self.validator = ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate")
         self.admission = Admission(self.service_name, max_in_flight)
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -124,7 +131,8 @@ class ServicerBase:
                 run_control.bind(None)
 
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self.executor, bound)
+        pool = self.validator if ctl.validate_only else self.executor
+        work = loop.run_in_executor(pool, bound)
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -140,6 +148,7 @@ class ServicerBase:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.validator.shutdown(wait=False, cancel_futures=True)
 
 
 def invalid_argument_status(exc: InvalidArgument) -> grpc.Status:
@@ -178,8 +187,27 @@ def busy_status(limit: int, retry_after: float) -> grpc.Status:
     )
 
 
+def validate_only(context: grpc.aio.ServicerContext) -> bool:
+    """Whether the caller asked only to validate (``zuhur-validate-only: 1`` metadata)."""
+    return any(
+        key == VALIDATE_ONLY and value in ("1", "true")
+        for key, value in context.invocation_metadata() or ()
+    )
+
+
+def empty_reply(service: str, method: str) -> Message:
+    """An empty response message of ``service.method`` (a validate-only request's reply)."""
+    found = descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
+    reply: Message = message_factory.GetMessageClass(found.output_type)()
+    return reply
+
+
 async def _enter(self: ServicerBase, method: str, context: grpc.aio.ServicerContext) -> RunControl:
     observe.bind_request(context)
+    if validate_only(context):  # cheap checks only: no admission slot
+        checking = RunControl(validate_only=True)
+        _CONTROL.set(checking)
+        return checking
     ctl = self.admission.try_enter()
     if ctl is None:
         GRPC_REJECTED.labels(self.service_name, method).inc()
@@ -221,6 +249,9 @@ def _record(
     request: Any,
 ) -> None:
     elapsed = time.perf_counter() - start
+    if ctl.validate_only:
+        GRPC_REQUESTS.labels(self.service_name, method, outcome.code.name).inc()
+        return
     self.admission.leave(ctl)
     GRPC_REQUESTS.labels(self.service_name, method, outcome.code.name).inc()
     GRPC_DURATION.labels(self.service_name, method).observe(elapsed)
@@ -243,6 +274,8 @@ def unary(
         outcome, start = _Outcome(), time.perf_counter()
         try:
             return await func(self, request, context)
+        except Validated:
+            return empty_reply(self.service_name, method)
         except BaseException as exc:
             await _map_error(exc, outcome, context, method)
             raise
@@ -267,6 +300,8 @@ def server_stream(
         try:
             async for item in func(self, request, context):
                 yield item
+        except Validated:
+            return
         except BaseException as exc:
             await _map_error(exc, outcome, context, method)
             raise

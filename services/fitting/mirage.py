@@ -37,6 +37,7 @@ from services.fitting.emergence.binomial import half_item_clip
 from services.fitting.least_squares import curvature_fit_result, weighted_least_squares
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
+from services.fitting.pipeline import validated
 from services.fitting.results import FitResult, ParamEstimate
 from services.fitting.uncertainty import log_estimate, t_quantile
 from services.fitting.validation import (
@@ -229,6 +230,7 @@ def analyze_mirage(
     check_bootstrap(resamples, limits, "resamples")
     require(0.0 < level < 1.0, "level", f"must lie in (0, 1), got {level}")
     used_seed = resolve_seed(seed)
+    validated()
     budget = budget or TimeBudget.from_limits(limits)
 
     # 1. the smooth law, ln ℓ = a + b·ln N (alpha = -b), weighted by token counts

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from services.common import control
 from services.common.errors import InvalidArgument
 from services.fitting.bootstrap import bootstrap as run_bootstrap
 from services.fitting.bootstrap import bootstrap_estimates, resolve_seed
@@ -107,6 +108,19 @@ def _holdout(result: FitResult, tails: Tails, k: int) -> None:
     result.holdout = holdout_report(tails.observed[test], tails.holdout_predict(train, test))
 
 
+def check_holdout(holdout_largest: int) -> None:
+    """``holdout_largest`` must be >= 0 (checked before the fit, so nothing runs on a bad one)."""
+    if holdout_largest < 0:
+        raise InvalidArgument.field("holdout_largest", f"must be >= 0, got {holdout_largest}")
+
+
+def validated(holdout_largest: int = 0) -> None:
+    """A fit's inputs passed its checks: check the shared tails' own input, then stop here
+    if this is a validate-only request (services.common.control), before any fitting."""
+    check_holdout(holdout_largest)
+    control.validated()
+
+
 def finish_fit(
     result: FitResult,
     tails: Tails,
@@ -119,8 +133,7 @@ def finish_fit(
     budget: TimeBudget | None = None,
 ) -> FitResult:
     """Bootstrap (optional), predictions, holdout (optional); see the module docstring."""
-    if holdout_largest < 0:
-        raise InvalidArgument.field("holdout_largest", f"must be >= 0, got {holdout_largest}")
+    check_holdout(holdout_largest)
     if bootstrap > 0:
         cov = _bootstrap(result, tails, point, cov, bootstrap, seed, budget)
     result.predictions += tails.predict(cov)

@@ -93,6 +93,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
         # a bad request (or one over the memory budget) fails before any event
         plan = plan_sweep(**args, limits=self.limits, threads=self.settings.workers)
         control = current_control()
+        control.validated()  # a validate-only request ends here, with no event
         yield progress_event(0, plan.replicates)
         task = asyncio.ensure_future(
             self.run_blocking(

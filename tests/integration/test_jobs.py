@@ -68,6 +68,48 @@ def test_validation_happens_at_submission(jobs_stack: Stack) -> None:
     assert missing.headers["content-type"].startswith("application/problem+json")
 
 
+# Bodies the gateway's schema accepts but the service refuses (its rules and configured
+# limits): (job method, synchronous route, body).
+SERVICE_REFUSALS: list[tuple[str, str, dict[str, Any]]] = [
+    ("sample", "/v1/graphs/sample", {"model": "erdos_renyi", "n": 1, "c": 1.0}),
+    (
+        "sweep",
+        "/v1/sweeps",
+        {
+            "model": "erdos_renyi",
+            "n": 1000,
+            "grid": {"start": 0, "stop": 4, "points": 10},
+            "replicates": 10**9,
+            "seed": 1,
+        },
+    ),
+    (
+        "simulate_abilities",
+        "/v1/abilities/simulate",
+        {"sizes": [1e8, 1e9], "k": 8, "items": 100, "replicates": 10**8, "seed": 1},
+    ),
+    ("power-law", "/v1/fits/power-law", {"x": [1.0, 2.0], "y": [1.0, 0.5]}),
+    ("emergence", "/v1/fits/emergence", {"scale": [1e8, 1e9, 1e10], "score": [0.1, 0.2, 1.5]}),
+]
+
+
+def test_service_refusals_happen_at_submission(jobs_stack: Stack) -> None:
+    """What the service refuses (not the gateway's schema) is refused by POST /v1/jobs with
+    the synchronous route's 422 and fields, and nothing is queued."""
+    url = jobs_stack.url
+    before = httpx.get(f"{url}/v1/jobs", timeout=10).json()["total"]
+    for method, route, body in SERVICE_REFUSALS:
+        sync = httpx.post(f"{url}{route}", json=body, timeout=30)
+        assert sync.status_code == 422, (route, sync.text)  # the independent truth
+        fields = sorted(e["field"] for e in sync.json()["errors"])
+        assert fields, sync.text
+        reply = httpx.post(f"{url}/v1/jobs", json={"method": method, "request": body}, timeout=30)
+        assert reply.status_code == 422, (method, reply.text)
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert sorted(e["field"] for e in reply.json()["errors"]) == fields, reply.text
+    assert httpx.get(f"{url}/v1/jobs", timeout=10).json()["total"] == before
+
+
 def test_sse_streams_progress_then_the_final_state(jobs_stack: Stack) -> None:
     url = jobs_stack.url
     start = time.monotonic()

@@ -150,8 +150,16 @@ def test_job_continues_the_submitting_trace(traced: Stack, collector: Collector)
     attempt = one(spans, service="zuhur-jobs", name="job sample_graph", kind=CONSUMER)
     assert attempt.parent_id == submit.span_id  # the traceparent stored in the job record
     assert attempt.attributes["zuhur.job_id"] == job_id
-    served = one(spans, service="zuhur-simulation", name=SAMPLE, kind=SERVER)
-    assert attempt in ancestors(served, spans)
+    # Two calls of the service: the submission's validate-only check, then the attempt's run.
+    deadline = time.monotonic() + 15
+    while len(served := [s for s in spans if s.service == "zuhur-simulation"
+                         and s.name == SAMPLE and s.kind == SERVER]) < 2:  # fmt: skip
+        assert time.monotonic() < deadline, [(s.service, s.name) for s in spans]
+        time.sleep(0.1)
+        spans = collector.trace(trace_id)
+    checked, ran = sorted(served, key=lambda s: attempt in ancestors(s, spans))
+    assert submit in ancestors(checked, spans) and attempt not in ancestors(checked, spans)
+    assert attempt in ancestors(ran, spans)
 
     line = wait_log(traced, "jobs", logger="zuhur.jobs", job_id=job_id, outcome="succeeded")
     assert line["trace_id"] == trace_id and line["request_id"] == trace_id

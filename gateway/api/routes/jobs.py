@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from saq import Job
 
 from gateway.api.cached_call import JSON, cacheable, encode
-from gateway.api.deps import JobsDep
+from gateway.api.deps import ContextDep, JobsDep
 from gateway.api.negotiation import NegotiatedRoute
 from gateway.core.errors import ERROR_RESPONSES, PROBLEM, problem
 from gateway.core.protojson import from_json, model_for
@@ -77,12 +77,15 @@ def _invalid(loc: tuple[Any, ...], message: str, kind: str = "value_error") -> N
 async def submit(
     body: Annotated[JobIn, Body(examples=[JOB_EXAMPLE])],
     jobs: JobsDep,
+    ctx: ContextDep,
     cache_control: Annotated[str, Header()] = "",
 ) -> JSONResponse:
     """Queue a job (or join the identical one already queued or running): 202 and Location.
 
-    ``request`` is validated as the method's synchronous route validates it, and an
-    unseeded random request gets its seed now, so every attempt computes the same bytes.
+    ``request`` is validated as the method's synchronous route validates it (its schema
+    here, then its service's rules and limits by a validate-only call: the same 422, and
+    nothing queued), and an unseeded random request gets its seed now, so every attempt
+    computes the same bytes.
     ``Cache-Control: no-cache`` skips the result-cache lookup (the result is still stored).
     """
     method = methods.lookup(body.method)
@@ -102,6 +105,7 @@ async def submit(
     if not cacheable(message):  # random and unseeded: the seed is drawn once, here
         data["seed"] = draw_seed()
         message = from_json(data, method.request_type)
+    await methods.check(ctx, method, message)
     bypass = "no-cache" in cache_control.lower()
     name = methods.job_name(method.method)
     job, joined = await jobs.submit(name, message, data, lookup=not bypass)

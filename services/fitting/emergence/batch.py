@@ -9,6 +9,7 @@ from typing import Any
 from services.common.errors import FieldViolation, InvalidArgument, LimitExceeded
 from services.fitting.emergence.fit import EmergenceResult, fit_emergence
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
+from services.fitting.pipeline import validated
 
 SERIES_FIELDS = ("scale", "score", "items", "floor", "ceiling", "scale_kind", "name")
 
@@ -39,6 +40,7 @@ def fit_emergence_batch(
     check_points(total, limits, "series")
     if not series:
         raise InvalidArgument.field("series", "needs at least 1 series")
+    validated()  # a malformed series is reported per series, never refused
     budget = budget or TimeBudget.from_limits(limits)
     out = []
     for i, s in enumerate(series):

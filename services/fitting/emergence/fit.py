@@ -43,6 +43,7 @@ from services.fitting.emergence.verdict import Verdict, decide
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget
 from services.fitting.limits import check_resamples as check_bootstrap
 from services.fitting.models.broken_power_law import fit_broken_power_law
+from services.fitting.pipeline import validated
 from services.fitting.results import FitResult, ParamEstimate, Prediction
 from services.fitting.validation import ArrayLike, as_vector, require_positive
 
@@ -221,6 +222,7 @@ def fit_emergence(
     ps = as_vector(predict_scale, "predict_scale")
     require_positive(ps, "predict_scale")
     check_bootstrap(bootstrap, limits, "bootstrap")
+    validated()
     used_seed = resolve_seed(seed) if bootstrap > 0 else seed
     budget = budget or TimeBudget.from_limits(limits)
 

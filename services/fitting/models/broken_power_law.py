@@ -36,6 +36,7 @@ from services.common.errors import InvalidArgument
 from services.fitting.curve_fit import CurveSpec, fit_curve
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
+from services.fitting.pipeline import validated
 from services.fitting.results import FitResult
 from services.fitting.validation import (
     ArrayLike,
@@ -198,6 +199,7 @@ def fit_broken_power_law(
     check_bootstrap(bootstrap, limits)
     xs = as_vector(predict_x, "predict_x")
     require_positive(xs, "predict_x")
+    validated(holdout_largest)
 
     def identifiable(idx: np.ndarray) -> None:
         require_distinct(xa[idx], 4, "x")

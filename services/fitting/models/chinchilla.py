@@ -62,7 +62,7 @@ from services.fitting.criteria import gaussian_criteria, r_squared, residual_sum
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
 from services.fitting.models import chinchilla_kernels as kern
-from services.fitting.pipeline import Tails, finish_fit
+from services.fitting.pipeline import Tails, finish_fit, validated
 from services.fitting.results import FitResult, ParamEstimate, Prediction
 from services.fitting.robust import huber_sandwich_covariance
 from services.fitting.uncertainty import (
@@ -402,6 +402,7 @@ def fit_chinchilla(
     if tiny.size:
         i = int(tiny[0])
         raise InvalidArgument.field(f"predict_C[{i}]", f"must be at least 1.4e-307, got {pc[i]:g}")
+    validated(holdout_largest)
     budget = budget or TimeBudget.from_limits(limits)
     u, v, ell = np.log(n_arr), np.log(d_arr), np.log(l_arr)
 

@@ -57,6 +57,7 @@ from services.fitting.least_squares import (
 )
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
+from services.fitting.pipeline import validated
 from services.fitting.results import FitResult, ParamEstimate
 from services.fitting.uncertainty import curvature_estimates, estimate, t_quantile
 from services.fitting.validation import ArrayLike, as_vector
@@ -300,6 +301,7 @@ def fit_critical_point(
         )
     cs = _validate(curves, 4 if free_nu else 3, limits)
     check_bootstrap(bootstrap, limits)
+    validated()
     budget = budget or TimeBudget.from_limits(limits)
 
     obs = _observe(cs)

@@ -30,6 +30,7 @@ from services.common.errors import InvalidArgument
 from services.fitting.curve_fit import CurveSpec, fit_curve
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
+from services.fitting.pipeline import validated
 from services.fitting.results import FitResult
 from services.fitting.validation import (
     ArrayLike,
@@ -189,6 +190,7 @@ def fit_kaplan(
         predict_X = pn
     elif spec is SPEC_D:
         predict_X = pd
+    validated(holdout_largest)
 
     return fit_curve(
         spec,

@@ -39,7 +39,7 @@ from services.fitting.least_squares import (
 )
 from services.fitting.limits import DEFAULT_LIMITS, FitLimits, TimeBudget, check_points
 from services.fitting.limits import check_resamples as check_bootstrap
-from services.fitting.pipeline import Tails, finish_fit
+from services.fitting.pipeline import Tails, finish_fit, validated
 from services.fitting.results import FitResult, Prediction
 from services.fitting.validation import (
     ArrayLike,
@@ -199,6 +199,7 @@ def fit_power_law(
     check_bootstrap(bootstrap, limits)
     xs = as_vector(predict_x, "predict_x")
     require_positive(xs, "predict_x")
+    validated(holdout_largest)
     budget = budget or TimeBudget.from_limits(limits)
     names = param_names(offset)
 
