@@ -170,7 +170,8 @@ def to_json(message: Message) -> dict[str, Any]:
         value = getattr(message, field.name)
         if _is_map(field):
             value_field = _map_value(field)
-            out[field.name] = {k: _value_to_json(value_field, v) for k, v in value.items()}
+            # key order: a proto map's own order follows a per-process hash seed
+            out[field.name] = {k: _value_to_json(value_field, value[k]) for k in sorted(value)}
         elif field.is_repeated:
             out[field.name] = [_value_to_json(field, v) for v in value]
         elif field.has_presence and not message.HasField(field.name):

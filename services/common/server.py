@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message_factory import GetMessageClass
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
@@ -34,6 +36,36 @@ log = logging.getLogger(__name__)
 def configure_logging(level: str, service: str) -> None:
     """Log lines in the format ``ZUHUR_LOG_FORMAT`` names (services.common.logs)."""
     logs.configure(level, service)
+
+
+def add_service(
+    servicer: ServicerBase, service: ServiceDescriptor, server: grpc.aio.Server
+) -> None:
+    """Serve ``servicer``'s methods of ``service``, each reply serialised deterministically
+    (map entries in key order), so one result is the same bytes in every process: protobuf's
+    default map order follows a per-process hash seed. Replaces the generated add_*_to_server.
+    """
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    for method in service.methods:
+        request = GetMessageClass(method.input_type)
+        factory = (
+            grpc.unary_stream_rpc_method_handler
+            if method.server_streaming
+            else grpc.unary_unary_rpc_method_handler
+        )
+        handlers[method.name] = factory(
+            getattr(servicer, method.name),
+            request_deserializer=request.FromString,
+            response_serializer=_deterministic_bytes,
+        )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(service.full_name, handlers),)
+    )
+    server.add_registered_method_handlers(service.full_name, handlers)
+
+
+def _deterministic_bytes(message: Any) -> bytes:
+    return message.SerializeToString(deterministic=True)
 
 
 def telemetry_name(full_name: str) -> str:

@@ -10,6 +10,7 @@ import grpc
 from services.common.errors import InvalidArgument
 from services.common.protoargs import proto_kwargs
 from services.common.rpc import ServicerBase, unary
+from services.common.server import add_service
 from services.fitting import ENGINE_VERSION
 from services.fitting.config import FittingSettings
 from services.fitting.emergence import fit_emergence, fit_emergence_batch
@@ -158,4 +159,4 @@ class FittingServicer(ServicerBase, fitting_pb2_grpc.FittingServicer):
 
 
 def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:
-    fitting_pb2_grpc.add_FittingServicer_to_server(servicer, server)
+    add_service(servicer, fitting_pb2.DESCRIPTOR.services_by_name["Fitting"], server)

@@ -15,6 +15,7 @@ import grpc
 
 from services.common.protoargs import optional, proto_kwargs, request_seed
 from services.common.rpc import ServicerBase, current_control, server_stream, unary
+from services.common.server import add_service
 from services.simulation import ENGINE_VERSION
 from services.simulation.abilities import LossLaw, simulate_abilities
 from services.simulation.cluster import DaskBlocks
@@ -175,4 +176,4 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
 
 
 def register(servicer: ServicerBase, server: grpc.aio.Server) -> None:
-    simulation_pb2_grpc.add_SimulationServicer_to_server(servicer, server)
+    add_service(servicer, simulation_pb2.DESCRIPTOR.services_by_name["Simulation"], server)

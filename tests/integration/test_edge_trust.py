@@ -4,6 +4,7 @@ in Redis, a password on Redis, and cached values that cannot be forged."""
 from __future__ import annotations
 
 import json
+import math
 import socket
 import threading
 import time
@@ -23,8 +24,8 @@ RATE = 5  # per minute and client
 HEADER_TIMEOUT = 2.0  # seconds for a request's headers
 FIT = {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62]}
 SAMPLE = {"model": "erdos_renyi", "n": 20000, "c": 2.0, "replicates": 4, "seed": 11}
-# Seconds long (about 3 s on an idle 2-core machine, 12 s on a loaded one): long enough to
-# hold a slot and to tell a measured Retry-After from a fixed 1 s.
+# Long enough to hold a slot (about 1-3 s on a 2-core machine; sweep_lasting scales it
+# where a test needs a known length, e.g. to tell a measured Retry-After from a fixed 1 s).
 SLOW_SWEEP = {
     "model": "erdos_renyi",
     "n": 1000000,
@@ -102,15 +103,32 @@ def test_a_client_over_its_rate_gets_429_while_another_is_served(guarded: Stack)
     assert other.status_code == 200
 
 
-def hold_a_slot(stack: Stack, key: str) -> tuple[threading.Thread, list[float]]:
-    """Start the slow sweep as ``key`` in a thread, return once the simulation runs it; the
+def sweep_lasting(stack: Stack, seconds: float) -> dict[str, object]:
+    """SLOW_SWEEP with its replicates scaled so a run takes about ``seconds`` on this
+    machine, however fast: one run as gamma-key (a client no other test uses) times it."""
+    started = time.monotonic()
+    reply = httpx.post(
+        f"{stack.url}/v1/sweeps",
+        json=SLOW_SWEEP,
+        headers={**auth("gamma-key"), "cache-control": "no-cache"},
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text
+    per_replicate = (time.monotonic() - started) / SLOW_SWEEP["replicates"]
+    return {**SLOW_SWEEP, "replicates": min(256, max(8, math.ceil(seconds / per_replicate)))}
+
+
+def hold_a_slot(
+    stack: Stack, key: str, sweep: dict[str, object] = SLOW_SWEEP
+) -> tuple[threading.Thread, list[float]]:
+    """Start ``sweep`` as ``key`` in a thread, return once the simulation runs it; the
     list gets the monotonic time its 200 arrived."""
     done: list[float] = []
 
     def run() -> None:
         reply = httpx.post(
             f"{stack.url}/v1/sweeps",
-            json=SLOW_SWEEP,
+            json=sweep,
             headers={**auth(key), "cache-control": "no-cache"},
             timeout=120,
         )
@@ -159,10 +177,11 @@ def test_concurrency_retry_after_tracks_how_long_the_held_request_takes(
     """Retry-After is measured: after one slow sweep of ``zeta`` the gateway knows how long
     its requests take, and a refused request is told about when the running one will end
     (within a factor of two of the real wait; a fixed 1 s would be far below it)."""
-    first, first_done = hold_a_slot(guarded, "zeta-key")
+    sweep = sweep_lasting(guarded, 4.0)
+    first, first_done = hold_a_slot(guarded, "zeta-key", sweep)
     first.join(120)
     assert first_done, "the calibrating sweep failed"
-    holder, done = hold_a_slot(guarded, "zeta-key")
+    holder, done = hold_a_slot(guarded, "zeta-key", sweep)
     refused = httpx.post(
         f"{guarded.url}/v1/fits/power-law", json=FIT, headers=auth("zeta-key"), timeout=30
     )

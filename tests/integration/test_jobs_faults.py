@@ -48,19 +48,21 @@ def test_worker_killed_mid_job_is_retried_to_the_same_bytes(
 
 
 def test_worker_stopped_mid_job_hands_it_back(jobs_stack: Stack, reference: bytes) -> None:
-    """SIGTERM: the worker stops taking jobs, gives its job the drain (1 s here), then puts
-    it back in the queue without counting the attempt and exits; the next worker finishes
-    it to the same bytes, and counts no retry."""
+    """SIGTERM: the worker stops taking jobs, gives its job the drain (0 s here, so the job
+    cannot finish first on a fast machine), then puts it back in the queue without counting
+    the attempt and exits; the next worker finishes it to the same bytes, counting no retry."""
     url = jobs_stack.url
     jobs_stack.wait_idle(timeout=60)
     job = submit(url, "sweep", BODY, **NO_CACHE)  # the same id, run afresh
     running = wait_mid_job(url, job["id"])
-    assert jobs_stack.stop("jobs") == 0  # exits by itself, well before the stop's kill
-    handed_back = get(url, job["id"])
-    assert handed_back["status"] == "queued", handed_back
-    assert handed_back["attempts"] == running["attempts"] - 1
-    jobs_stack.start("jobs")
-    jobs_stack.wait_worker()
+    try:
+        assert jobs_stack.stop("jobs") == 0  # exits by itself, well before the stop's kill
+        handed_back = get(url, job["id"])
+        assert handed_back["status"] == "queued", handed_back
+        assert handed_back["attempts"] == running["attempts"] - 1
+    finally:  # the module's other tests need a worker, whatever happened here
+        jobs_stack.start("jobs")
+        jobs_stack.wait_worker()
     done = wait_until(url, job["id"], timeout=240)
     assert done["status"] == "succeeded", done
     assert done["attempts"] == running["attempts"]
@@ -93,13 +95,16 @@ def test_jobs_redis_restart_keeps_queued_and_running_jobs(jobs_stack: Stack) -> 
     queued = submit(url, "sample", {"model": "erdos_renyi", "n": 10000, "c": 3.0, "seed": 34})
     assert get(url, queued["id"])["status"] == "queued"
     jobs_stack.stop("jobs-redis", signal.SIGKILL)
-    down = httpx.post(f"{url}/v1/jobs", json={"method": "sample", "request": {"n": 9}}, timeout=30)
-    assert down.status_code == 503 and "jobs store" in down.json()["detail"]
-    ready = httpx.get(f"{url}/readyz", timeout=10)  # the synchronous routes still work
-    assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
-    assert ready.json()["checks"]["jobs"] == "unavailable"
-    assert ready.json()["reasons"][0].startswith("jobs store unavailable: ")
-    jobs_stack.start("jobs-redis")
+    try:  # a valid request (an invalid one is refused by its service first, with 422)
+        valid = {"model": "erdos_renyi", "n": 9, "c": 1.0}
+        down = httpx.post(f"{url}/v1/jobs", json={"method": "sample", "request": valid}, timeout=30)
+        assert down.status_code == 503 and "jobs store" in down.json()["detail"], down.text
+        ready = httpx.get(f"{url}/readyz", timeout=10)  # the synchronous routes still work
+        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+        assert ready.json()["checks"]["jobs"] == "unavailable"
+        assert ready.json()["reasons"][0].startswith("jobs store unavailable: ")
+    finally:  # the module's other tests need the jobs store, whatever happened here
+        jobs_stack.start("jobs-redis")
     for job in (running, queued):
         done = wait_until(url, job["id"], timeout=240)
         assert done["status"] == "succeeded", done

@@ -107,3 +107,16 @@ def test_request_model_rejects_bad_json_naming_the_field(body: dict, field: str)
     with pytest.raises(ValidationError) as info:
         model(**body)
     assert field in str(info.value)
+
+
+def test_map_entries_come_out_in_key_order_whatever_the_insertion_order() -> None:
+    """Two processes holding the same map answer the same JSON bytes: protobuf's own map
+    order follows a per-process hash seed, so to_json sorts the keys."""
+    names = ["token_accuracy", "exact_match", "multiple_choice", "edit_distance", "brier"]
+    built = []
+    for order in (names, names[::-1]):
+        message = simulation_pb2.SimulateAbilitiesResponse()
+        for name in order:
+            message.curves[name].points.add()
+        built.append(list(to_json(message)["curves"]))
+    assert built == [sorted(names)] * 2
