@@ -253,10 +253,10 @@ def simulate_abilities(
     require_limit(items, limits.max_items, "items", "items per evaluation set")
     require(replicates >= 1, "replicates", f"must be >= 1, got {replicates}")
     require_limit(replicates, limits.max_replicates, "replicates")
+    # checked even when no multiple-choice metric uses it: the schema promises >= 2
+    require(options >= 2, "options", f"must be >= 2, got {options}")
+    require_limit(options, limits.max_options, "options", "multiple-choice options")
     use_mc = "multiple_choice" in metric_names
-    if use_mc:
-        require(options >= 2, "options", f"must be >= 2, got {options}")
-        require_limit(options, limits.max_options, "options", "multiple-choice options")
     edit = "edit_distance" in metric_names
     require(
         vocab_size == 0 or vocab_size >= 2, "vocab_size", f"must be 0 or >= 2, got {vocab_size}"

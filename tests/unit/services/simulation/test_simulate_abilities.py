@@ -194,6 +194,7 @@ BAD = [
     ({"replicates": 0}, "replicates"),
     ({"seed": -3}, "seed"),
     ({"metrics": ["multiple_choice"], "options": 1}, "options"),
+    ({"metrics": ["exact_match"], "options": 0}, "options"),  # what the schema promises
     ({"vocab_size": 1}, "vocab_size"),
     ({"token_accuracy": [0.5]}, "token_accuracy"),
     ({"token_accuracy": [0.5, 1.5]}, "token_accuracy[1]"),
