@@ -38,9 +38,7 @@ def configure_logging(level: str, service: str) -> None:
     logs.configure(level, service)
 
 
-def add_service(
-    servicer: ServicerBase, service: ServiceDescriptor, server: grpc.aio.Server
-) -> None:
+def add_service(servicer: object, service: ServiceDescriptor, server: grpc.aio.Server) -> None:
     """Serve ``servicer``'s methods of ``service``, each reply serialised deterministically
     (map entries in key order), so one result is the same bytes in every process: protobuf's
     default map order follows a per-process hash seed. Replaces the generated add_*_to_server.

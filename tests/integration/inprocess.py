@@ -26,6 +26,7 @@ from gateway.jobs.config import JobSettings
 from gateway.main import create_app
 from services.common.errors import InvalidArgument
 from services.common.rpc import busy_status, invalid_argument_status
+from services.common.server import add_service
 from tests.integration.stack import free_port
 from zuhur.v1 import common_pb2, simulation_pb2, simulation_pb2_grpc
 
@@ -118,7 +119,7 @@ def redis_server() -> Iterator[str]:
 async def upstream_server(servicer: Upstream) -> AsyncIterator[int]:
     """Serve ``servicer`` on a free loopback port in this event loop; yields the port."""
     server = grpc.aio.server()
-    simulation_pb2_grpc.add_SimulationServicer_to_server(servicer, server)
+    add_service(servicer, simulation_pb2.DESCRIPTOR.services_by_name["Simulation"], server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
