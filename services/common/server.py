@@ -25,6 +25,7 @@ from prometheus_client import start_http_server
 
 from services.common import logs, telemetry
 from services.common.config import ServiceSettings
+from services.common.heap import freeze_startup_heap
 from services.common.jitcache import COLD_MESSAGE, count_kernels, is_cold
 from services.common.metrics import SERVING, WARMUP_SECONDS
 from services.common.rpc import ServicerBase
@@ -132,6 +133,7 @@ async def serve(
         warm.result()
         elapsed = time.perf_counter() - started
         WARMUP_SECONDS.labels(full_name).set(elapsed)
+        freeze_startup_heap()  # full GCs skip imports and warmed kernels
         await health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
         SERVING.labels(full_name).set(1)
         log.info("%s warmed up in %.2f s (kernels: %s): SERVING", full_name, elapsed,
