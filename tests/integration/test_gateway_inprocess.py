@@ -383,6 +383,7 @@ def test_the_startup_heap_is_out_of_full_collections_and_new_garbage_is_collecte
         reply = await client.post("/v1/graphs/sample", json=SAMPLE)
         assert reply.status_code == 200
         cycle = Node()
+        assert cycle.me is cycle  # a cycle: only the collector can free it
         gone = weakref.ref(cycle)
         del cycle
         gc.collect()
