@@ -56,17 +56,26 @@ def _rotl(x: int, k: int) -> int:
     return (x << uint64(k)) | (x >> uint64(64 - k))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def xoshiro(s0: int, s1: int, s2: int, s3: int) -> tuple[int, int, int, int, int]:
+    """One xoshiro256** step (Blackman & Vigna) on a state held in four scalars: (64 random
+    bits, new state). Hot loops keep the state in registers this way; an array state is
+    reloaded after every store the compiler cannot prove does not alias it."""
+    result = _rotl(s1 * uint64(5), 7) * uint64(9)
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
 @njit(cache=True, nogil=True)
 def next_u64(s: np.ndarray) -> int:
-    """Advance ``s`` (uint64[4]) and return 64 random bits (xoshiro256**, Blackman & Vigna)."""
-    result = _rotl(s[1] * uint64(5), 7) * uint64(9)
-    t = s[1] << uint64(17)
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = _rotl(s[3], 45)
+    """Advance ``s`` (uint64[4]) and return 64 random bits (``xoshiro``)."""
+    result, s[0], s[1], s[2], s[3] = xoshiro(s[0], s[1], s[2], s[3])
     return result
 
 
@@ -110,23 +119,30 @@ def next_below(s: np.ndarray, bound: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _below32(s: np.ndarray, h: int, b: int) -> int:
+def _below32(h: int, b: int, s0: int, s1: int, s2: int, s3: int) -> tuple[int, int, int, int, int]:
     """Lemire's method in 32 bits: the 32 random bits h mapped to [0, b), redrawing on the
-    rare rejection (2^32 mod b, a division, is computed only then)."""
+    rare rejection (2^32 mod b, a division, is computed only then); returns the state too."""
     m = h * b
     if (m & _MASK32) < b:
         threshold = (uint64(1) << uint64(32)) % b
         while (m & _MASK32) < threshold:
-            m = (next_u64(s) >> uint64(32)) * b
-    return m >> uint64(32)
+            x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+            m = (x >> uint64(32)) * b
+    return m >> uint64(32), s0, s1, s2, s3
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_below(b: int, s0: int, s1: int, s2: int, s3: int) -> tuple[int, int, int, int, int, int]:
+    """Two independent uniform integers in [0, b), 1 <= b <= 2^32 (b a uint64), from the two
+    32-bit halves of one draw, on a scalar state: (u, v, new state)."""
+    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+    u, s0, s1, s2, s3 = _below32(x >> uint64(32), b, s0, s1, s2, s3)
+    v, s0, s1, s2, s3 = _below32(x & _MASK32, b, s0, s1, s2, s3)
+    return u, v, s0, s1, s2, s3
 
 
 @njit(cache=True, nogil=True)
 def next_pair_below(s: np.ndarray, bound: int) -> tuple[np.int64, np.int64]:
-    """Two independent uniform integers in [0, bound), 1 <= bound <= 2^32, from the two
-    32-bit halves of one draw: half the generator calls of two ``next_below``."""
-    b = uint64(bound)
-    x = next_u64(s)
-    u = _below32(s, x >> uint64(32), b)
-    v = _below32(s, x & _MASK32, b)
+    """``pair_below`` on an array state ``s``: half the generator calls of two ``next_below``."""
+    u, v, s[0], s[1], s[2], s[3] = pair_below(uint64(bound), s[0], s[1], s[2], s[3])
     return np.int64(u), np.int64(v)
