@@ -63,13 +63,27 @@ class JobQueue(RedisQueue):
       aborted attempt, or a progress write, checks the stored state in the same transaction
       (``_finish``, ``_update``); saq's read-then-write let a late "aborted" remove the
       retried job from every list, leaving a record no worker would ever pick up.
+    - ``disconnect`` is bounded (``close_seconds``): saq's unsubscribes first, and that
+      retried like any command, so a worker SIGTERMed while its Redis was down hung for the
+      whole retry budget (30 s) and was killed by its container's stop grace instead.
     """
 
     settle_seconds = 0.5
+    close_seconds = 1.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.waiting: set[asyncio.Task[Any]] = set()  # tasks blocked in dequeue
+
+    async def disconnect(self) -> None:
+        """saq's disconnect, given ``close_seconds``; then the connections are dropped anyway
+        (a closed connection's subscriptions end with it, so nothing is lost)."""
+        try:
+            async with asyncio.timeout(self.close_seconds):
+                await super().disconnect()
+        except (TimeoutError, RedisError, OSError) as exc:
+            log.info("jobs Redis did not answer the disconnect (%r): connections dropped", exc)
+            await self.redis.connection_pool.disconnect()
 
     async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
         """saq's dequeue; the waiting task is noted, so a stopping worker can withdraw it."""

@@ -26,6 +26,8 @@ from services.common.tls import PREFIX as TLS_PREFIX
 from services.common.tls import TlsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Processes the others are clients of: ``Stack.close`` stops these last.
+SERVERS = frozenset({"redis", "jobs-redis", "dask-scheduler"})
 
 
 def wait_serving(port: int, service: str, timeout: float = 240.0) -> None:
@@ -151,15 +153,25 @@ class Stack:
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         """Signal one process and wait for it; returns its exit code."""
-        proc = self.procs.pop(name)
-        if proc.poll() is None:
-            proc.send_signal(sig)
+        return self.stop_all([name], sig, timeout)[name]
+
+    def stop_all(
+        self, names: list[str], sig: int = signal.SIGTERM, timeout: float = 20.0
+    ) -> dict[str, int]:
+        """Signal every one of ``names`` at once, then wait for them (all within ``timeout``,
+        then killed): their shutdowns overlap. Returns each exit code."""
+        procs = {name: self.procs.pop(name) for name in names}
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(sig)
+        deadline = time.monotonic() + timeout
+        for proc in procs.values():
             try:
-                proc.wait(timeout)
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        return int(proc.returncode)
+        return {name: int(proc.returncode) for name, proc in procs.items()}
 
     def wait_ready(self, timeout: float = 240.0, status: str = "ready") -> dict[str, object]:
         """Block until /readyz says ``status``: "ready" (both services SERVING and Redis up)
@@ -241,8 +253,12 @@ class Stack:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def close(self) -> None:
-        for name in list(self.procs):
-            self.stop(name)
+        """Stop everything: first the clients (gateway, worker, services, Dask workers) all at
+        once, then what they talk to (both Redis servers, the Dask scheduler), so no client
+        spends its shutdown retrying a server that is already gone."""
+        servers = [n for n in self.procs if n in SERVERS]
+        self.stop_all([n for n in self.procs if n not in SERVERS])
+        self.stop_all(servers)
 
     def another_gateway(self, log_dir: Path, **env: str) -> Stack:
         """A second gateway on this stack's services and Redis with its own settings

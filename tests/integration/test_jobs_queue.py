@@ -130,3 +130,22 @@ def test_a_stopping_worker_finishes_or_hands_back(jobs_redis: Stack) -> None:
         await queue.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_disconnect_from_a_dead_redis_is_bounded(jobs_redis: Stack) -> None:
+    """A worker stopped while its Redis is down exits promptly: the queue's disconnect gives
+    up after ``close_seconds`` instead of retrying for the queue's whole retry budget (10 s
+    here: saq's unsubscribe retried that long, and a SIGTERMed worker outlived its stop grace).
+    """
+
+    async def scenario() -> None:
+        queue = queue_of(jobs_redis)
+        await queue.connect()
+        jobs_redis.stop("jobs-redis")
+        await asyncio.sleep(1.0)  # Redis has been down a while (not a race: longer is the same)
+        started = time.monotonic()
+        await queue.disconnect()
+        elapsed = time.monotonic() - started
+        assert elapsed < 5.0, f"disconnect took {elapsed:.1f} s"  # half the retry budget
+
+    asyncio.run(scenario())
