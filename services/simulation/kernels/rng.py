@@ -139,10 +139,3 @@ def pair_below(b: int, s0: int, s1: int, s2: int, s3: int) -> tuple[int, int, in
     u, s0, s1, s2, s3 = _below32(x >> uint64(32), b, s0, s1, s2, s3)
     v, s0, s1, s2, s3 = _below32(x & _MASK32, b, s0, s1, s2, s3)
     return u, v, s0, s1, s2, s3
-
-
-@njit(cache=True, nogil=True)
-def next_pair_below(s: np.ndarray, bound: int) -> tuple[np.int64, np.int64]:
-    """``pair_below`` on an array state ``s``: half the generator calls of two ``next_below``."""
-    u, v, s[0], s[1], s[2], s[3] = pair_below(uint64(bound), s[0], s[1], s[2], s[3])
-    return np.int64(u), np.int64(v)
