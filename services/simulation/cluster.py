@@ -8,7 +8,9 @@ replicate order, so the rows are the bytes of a one-process run. A worker lost m
 Dask reruns its tasks elsewhere, the same streams give the same bytes. The scheduler lost
 mid-run (its connection closes, so Dask cancels every future): ``run`` raises
 ``SchedulerLost`` with the blocks that landed, and the caller computes the rest on local
-threads (same streams, same bytes); the next run connects anew. Cancelling the run
+threads (same streams, same bytes); the next run connects anew. A scheduler that is hung or
+cut off while its TCP connection stays open (Dask notices nothing) is probed every
+PROBE_SECONDS; silent for ``silent_seconds``, it counts as lost the same way. Cancelling the run
 (its RunControl) sets a Dask Event the running tasks poll (their kernels stop at the next
 meter check) and cancels the futures. Each finished block is logged at the scheduler
 (topic ``BLOCK_TOPIC``: worker, first, count), the audit trail of where the work ran.
@@ -45,6 +47,9 @@ this bounds the RPC rate to the scheduler, not the cancel latency)."""
 RETRY_SECONDS = 30.0
 """After the scheduler was unreachable or lost, runs stay local this long before the next
 connection attempt (so a request does not wait ``connect_timeout`` each time)."""
+
+PROBE_SECONDS = 2.0
+"""How often a run asks its scheduler for a sign of life (``SchedulerProbe``)."""
 
 BLOCKS_PER_THREAD = 4
 """Blocks per worker thread when ``batches`` is 0: small enough that uneven blocks and a
@@ -114,6 +119,43 @@ def _forget_event(client: Any, name: str) -> None:
         log.debug("could not clear the stop Event %s", name, exc_info=True)
 
 
+class SchedulerProbe:
+    """Asks a client's scheduler for its identity every PROBE_SECONDS on a thread of its own
+    while a run waits; ``silent_for()`` is how long since it last answered (or a block
+    landed). A partition that keeps the TCP connection open, or a stopped scheduler, closes
+    nothing, so Dask's futures would wait for ever."""
+
+    def __init__(self, client: Any, every: float = PROBE_SECONDS) -> None:
+        self._client = client
+        self._every = every
+        self._heard = time.monotonic()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="zuhur-dask-probe")
+
+    def start(self) -> SchedulerProbe:
+        self._thread.start()
+        return self
+
+    def heard(self) -> None:
+        """A sign of life from elsewhere (a block landed)."""
+        self._heard = time.monotonic()
+
+    def silent_for(self) -> float:
+        return time.monotonic() - self._heard
+
+    def stop(self) -> None:
+        """End the probing (a probe in flight ends by its own timeout; nobody waits)."""
+        self._done.set()
+
+    def _loop(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                self._client.sync(self._client.scheduler.identity, callback_timeout=self._every)
+            except Exception:  # no answer in time, or the connection failed: still silent
+                continue
+            self._heard = time.monotonic()
+
+
 class DaskBlocks:
     """A connection to a Dask scheduler that runs replicate blocks (see the module doc)."""
 
@@ -124,11 +166,13 @@ class DaskBlocks:
         min_replicates: int,
         batches: int = 0,
         connect_timeout: float = 10.0,
+        silent_seconds: float = 15.0,
     ) -> None:
         self.address = address
         self.min_replicates = min_replicates
         self.batches = batches
         self.connect_timeout = connect_timeout
+        self.silent_seconds = silent_seconds
         self._client: Any = None
         self._retry_at = 0.0  # monotonic time before which no connection is attempted
         self._lock = threading.Lock()
@@ -219,11 +263,14 @@ class DaskBlocks:
         for fut in futures:
             fut.add_done_callback(lambda _: landed.set())
         pending = set(futures)
+        probe = SchedulerProbe(client).start()
         try:
             while pending:
                 control.check()
                 landed.wait(POLL_SECONDS)
                 landed.clear()
+                if probe.silent_for() > self.silent_seconds:
+                    raise self._lost_with(blocks, results, f"silent for {self.silent_seconds:g} s")
                 for fut in [f for f in pending if f.done()]:
                     i, size = futures[fut]
                     try:
@@ -234,9 +281,10 @@ class DaskBlocks:
                         if not control.cancelled and (
                             fut.status == "cancelled" or client.status != "running"
                         ):
-                            raise self._lost_with(blocks, results) from None
+                            raise self._lost_with(blocks, results, "lost") from None
                         raise
                     pending.discard(fut)
+                    probe.heard()
                     control.finish(handles.pop(fut.key))
                     if progress is not None:
                         progress(size)
@@ -256,19 +304,22 @@ class DaskBlocks:
             forget.daemon = True
             forget.start()
             raise
+        finally:
+            probe.stop()
         client.cancel([held])
         return np.concatenate([r for r in results if r is not None], axis=0)
 
     def _lost_with(
-        self, blocks: list[tuple[int, int]], results: list[np.ndarray | None]
+        self, blocks: list[tuple[int, int]], results: list[np.ndarray | None], how: str
     ) -> SchedulerLost:
-        """The SchedulerLost of a run whose client's futures were cancelled under it."""
+        """The SchedulerLost of a run whose scheduler went away (``how``: lost, silent...)."""
         self.lost()
         landed = {blocks[i][0]: r for i, r in enumerate(results) if r is not None}
         missing = [b for i, b in enumerate(blocks) if results[i] is None]
         log.warning(
-            "Dask scheduler %s lost mid-run: %d of %d blocks to run here",
+            "Dask scheduler %s %s mid-run: %d of %d blocks to run here",
             self.address,
+            how,
             len(missing),
             len(blocks),
         )

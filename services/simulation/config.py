@@ -26,6 +26,9 @@ class SimulationSettings(ServiceSettings):
     dask_min_replicates: int = Field(default=8, ge=1)
     dask_batches: int = Field(default=0, ge=0)
     dask_connect_seconds: float = Field(default=10.0, gt=0)
+    # a scheduler silent this long mid-run (hung, or cut off with its TCP connection open)
+    # counts as lost: the run's missing blocks go to local threads
+    dask_silent_seconds: float = Field(default=15.0, gt=0)
     # Limits in force instead of ``limits`` while a scheduler is configured (the work is
     # spread over its workers), e.g. ZUHUR_SIMULATION_CLUSTER_LIMITS__MAX_REPLICATES; unset:
     # ``limits``. One realization still runs on one machine (and on the service's threads

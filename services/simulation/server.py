@@ -57,6 +57,7 @@ class SimulationServicer(ServicerBase, simulation_pb2_grpc.SimulationServicer):
                 min_replicates=settings.dask_min_replicates,
                 batches=settings.dask_batches,
                 connect_timeout=settings.dask_connect_seconds,
+                silent_seconds=settings.dask_silent_seconds,
             )
             if settings.dask_scheduler
             else None
