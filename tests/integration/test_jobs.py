@@ -11,10 +11,12 @@ import httpx
 from tests.integration.jobs_client import get, sse_events, submit, wait_until
 from tests.integration.stack import Stack
 
-# Long enough (several seconds on a loaded 2-core machine) to act on while it runs.
+# Long enough to act on while it runs: ~4 s on an idle 2-core machine (n = 10^6, where a draw
+# waits on memory: the kernel is not much faster there, unlike at 3·10^5, where a faster sweep
+# left the SSE test a single progress event), more when loaded.
 LONG_SWEEP: dict[str, Any] = {
     "model": "erdos_renyi",
-    "n": 300000,
+    "n": 1_000_000,
     "grid": {"start": 0.0, "stop": 4.0, "points": 20},
     "replicates": 48,
 }
