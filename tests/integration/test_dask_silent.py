@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from distributed import Client
 from prometheus_client import REGISTRY
 
@@ -75,6 +74,3 @@ def test_a_scheduler_silent_mid_sweep_is_taken_as_lost_and_the_rest_runs_here(
         if watcher is not None:
             watcher.close(timeout=5)
         stack.close()
-
-
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

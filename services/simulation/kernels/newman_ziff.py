@@ -601,8 +601,8 @@ def er_sweep_weighted(
         sumsq = obs[_SUMSQ]
         chi = susceptibility(largest, sumsq, n)
         acc, buf, cur = open_tally(P)
-        tally(buf, cur, largest, second, chi, clusters, 0.0)
-        filled = cur[0]  # the buffer's fill, kept in a register (cur[0] only at flushes)
+        buffer_row(buf, 0, largest, second, chi, clusters, 0.0)  # m = 0
+        filled = 1  # the buffer's fill, kept in a register (cur[0] only at flushes)
         if start_replicate(meter, stop):
             return out
         for first in range(0, stop, PAIRS_AHEAD):  # draw a chunk, prefetching, then link it
