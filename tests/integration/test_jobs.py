@@ -11,9 +11,8 @@ import httpx
 from tests.integration.jobs_client import get, sse_events, submit, wait_until
 from tests.integration.stack import Stack
 
-# Long enough to act on while it runs: ~4 s on an idle 2-core machine (n = 10^6, where a draw
-# waits on memory: the kernel is not much faster there, unlike at 3·10^5, where a faster sweep
-# left the SSE test a single progress event), more when loaded.
+# Long enough to act on while it runs: ~3 s on an idle 2-core machine, more when loaded (at
+# n = 3·10^5 the faster sweep kernel took 0.6 s and left the SSE test one progress event).
 LONG_SWEEP: dict[str, Any] = {
     "model": "erdos_renyi",
     "n": 1_000_000,
