@@ -139,7 +139,12 @@ def test_a_worker_killed_mid_sweep_changes_no_byte(cluster: tuple[Stack, Stack, 
     try:
         assert box["curve"] == expected
         blocks = _blocks(client)[before:]
-        assert _covers(blocks, 32)
+        # Dask runs a task at least once: a block the victim logged just before its result
+        # reached the scheduler is rerun elsewhere and logged twice; count that one once
+        elsewhere = {b["first"] for b in blocks if b["worker"] != victim}
+        assert _covers(
+            [b for b in blocks if b["worker"] != victim or b["first"] not in elsewhere], 32
+        )
         rerun = [b for b in blocks if b["first"] in lost]  # the blocks it held when killed
         assert rerun and all(b["worker"] != victim for b in rerun)
     finally:
