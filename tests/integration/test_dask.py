@@ -145,8 +145,8 @@ def test_a_worker_killed_mid_sweep_changes_no_byte(cluster: tuple[Stack, Stack, 
         assert _covers(
             [b for b in blocks if b["worker"] != victim or b["first"] not in elsewhere], 32
         )
-        rerun = [b for b in blocks if b["first"] in lost]  # the blocks it held when killed
-        assert rerun and all(b["worker"] != victim for b in rerun)
+        # at least one block it held when killed ran again on the other worker
+        assert any(b["first"] in lost and b["worker"] != victim for b in blocks)
     finally:
         remote.start("dask-worker-1")
         client.wait_for_workers(2, timeout=60)
