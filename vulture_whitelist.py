@@ -9,6 +9,7 @@ from deploy.load import locustfile
 from gateway import main
 from gateway.core import headertimeout, requestid
 from gateway.core.config import Settings
+from gateway.jobs.store import JobQueue
 from services.common import tls
 from services.fitting.config import FittingSettings
 from services.fitting.results import ResidualSummary
@@ -18,6 +19,8 @@ from tests.integration import conftest, otlp, test_warm_starts
 from tests.unit.gateway.api import test_docs
 from tests.unit.gateway.core import test_requestid
 
+# saq's RedisQueue.update calls the override
+JobQueue._update
 # pydantic-settings reads the class attribute
 Settings.model_config
 tls.TlsSettings.model_config

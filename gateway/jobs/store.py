@@ -138,16 +138,19 @@ class JobQueue(RedisQueue):
         return now() - uptime * 1000
 
     async def _update(self, job: Job, status: Status | None = None, **kwargs: Any) -> None:
-        """Store ``job``; without ``status`` it keeps the stored one, read and written in one
-        transaction (a heartbeat racing a sweep's abort must not write ACTIVE back)."""
-        if status is not None:
-            await super()._update(job, status=status, **kwargs)
-            return
+        """Store ``job``, read and written in one transaction with the stored record: without
+        ``status`` (a heartbeat or progress write) it keeps the stored status, and an abort
+        stays an abort: a worker's stale copy writing progress, or marking the job ACTIVE just
+        as a client's DELETE landed, must not erase the abort's status or reason (its lost
+        reason once left a cancelled job "queued" for ever, in no queue)."""
 
         async def write(pipe: Any) -> None:
             stored = self.deserialize(await pipe.get(job.id))
-            if stored is not None:
-                job.status = stored.status
+            if stored is not None and (status is None or status == Status.ACTIVE):
+                if stored.status in (Status.ABORTING, Status.ABORTED):
+                    job.status, job.error = stored.status, stored.error
+                elif status is None:
+                    job.status = stored.status
             pipe.multi()
             pipe.set(job.id, self.serialize(job))
 

@@ -92,7 +92,7 @@ class Progress:
             await self.job.update(meta=self.job.meta, progress=fraction)
             reason = await queue.redis.get(self.job.abort_id)  # type: ignore[attr-defined]
             if reason == CANCELLED.encode():  # (a sweep's abort of an earlier attempt is not)
-                await self.job.update(status=Status.ABORTING)
+                await self.job.update(status=Status.ABORTING, error=CANCELLED)
         except (RedisError, OSError) as exc:  # a missed write costs one progress step only
             log.warning("job %s: progress not stored (%s)", self.job.key, exc)
 

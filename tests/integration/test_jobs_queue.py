@@ -1,6 +1,7 @@
 """The job queue and worker against a real redis-server (no services): a Redis restart is not
 taken for a dead worker, a swept attempt's late acknowledgement cannot orphan the retried job
-(the CI failure of the Redis-restart fault test), a stopping worker drains or hands back."""
+(the CI failure of the Redis-restart fault test), a client's cancel survives the worker's own
+writes racing it, a stopping worker drains or hands back."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from saq import Job, Status
 from saq.utils import now
 
 from gateway.jobs.config import JobSettings
-from gateway.jobs.store import FUNCTION, JobQueue, open_queue
+from gateway.jobs.records import api_status
+from gateway.jobs.store import CANCELLED, FUNCTION, JobQueue, JobStore, open_queue
 from gateway.jobs.worker import JobWorker
 from tests.integration.stack import Stack, stack_ports
 
@@ -95,6 +97,44 @@ def test_a_late_abort_acknowledgement_keeps_the_retry(jobs_redis: Stack) -> None
         again = await queue.dequeue(timeout=5)  # retry_delay 0: straight back in the queue
         assert again is not None and again.key == old.key
         await queue.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_cancel_survives_the_workers_racing_writes(jobs_redis: Stack) -> None:
+    """A DELETE landing while the worker holds a stale copy of the record: neither its progress
+    write nor its ACTIVE mark (a job dequeued just before the cancel) may erase the abort. The
+    lost reason once left a cancelled job "queued" for ever, in no queue (a CI failure)."""
+
+    async def scenario() -> None:
+        url = f"redis://127.0.0.1:{jobs_redis.ports['jobs_redis']}/0"
+        store = JobStore(JobSettings(redis_url=url, queue_name="t"))
+        queue = queue_of(jobs_redis)
+        mine = await running_job(queue, "progress", silent_ms=0)  # the worker's copy
+        seen = await store.get(mine.key)  # the gateway's copy, read for the DELETE
+        assert seen is not None
+        await store.cancel(seen)
+        mine.meta["progress"] = {"done": 1, "total": 4}
+        await mine.update(meta=mine.meta, progress=0.25)  # the worker's write, racing it
+        stored = await queue.job(mine.key)
+        assert stored is not None and api_status(stored) == "cancelled", stored
+        assert stored.meta["progress"] == {"done": 1, "total": 4}  # the write itself landed
+
+        await queue.enqueue(Job(function=FUNCTION, key="taken", retries=3, retry_delay=0))
+        taken = await queue.dequeue(timeout=5)  # BLMOVE: taken, not yet marked ACTIVE
+        assert taken is not None
+        seen = await store.get("taken")
+        assert seen is not None and seen.status == Status.QUEUED
+        await store.cancel(seen)  # still "queued" for the gateway: finished ABORTED at once
+        taken.attempts, taken.started = 1, now()
+        await taken.update(status=Status.ACTIVE)  # the worker's mark, a moment late
+        stored = await queue.job("taken")
+        assert stored is not None and stored.status == Status.ABORTED
+        assert stored.error == CANCELLED and api_status(stored) == "cancelled"
+        assert await queue.count("incomplete") == 0
+        await queue.disconnect()
+        await store.queue.disconnect()
+        await store.probe.aclose()
 
     asyncio.run(scenario())
 
