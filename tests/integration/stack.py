@@ -8,6 +8,7 @@ The same entrypoints as ``make up`` and the containers (``python -m services.sim
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -55,6 +56,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def replicates_lasting(seconds: float, took: float, replicates: int, most: int = 256) -> int:
+    """Replicates that make a sweep last about ``seconds`` here, from one run of ``replicates``
+    that took ``took`` seconds: tests that need work of a known length scale it to the
+    machine (a fixed size that held a slot on a slow machine ends too soon on a fast one)."""
+    return min(most, max(replicates, math.ceil(seconds * replicates / took)))
 
 
 def stack_ports() -> dict[str, int]:

@@ -4,7 +4,6 @@ in Redis, a password on Redis, and cached values that cannot be forged."""
 from __future__ import annotations
 
 import json
-import math
 import socket
 import threading
 import time
@@ -15,7 +14,7 @@ import httpx
 import pytest
 import redis
 
-from tests.integration.stack import Stack, start_stack
+from tests.integration.stack import Stack, replicates_lasting, start_stack
 
 PROBLEM = "application/problem+json"
 PASSWORD = "integration-redis-password"
@@ -114,8 +113,8 @@ def sweep_lasting(stack: Stack, seconds: float) -> dict[str, object]:
         timeout=120,
     )
     assert reply.status_code == 200, reply.text
-    per_replicate = (time.monotonic() - started) / SLOW_SWEEP["replicates"]
-    return {**SLOW_SWEEP, "replicates": min(256, max(8, math.ceil(seconds / per_replicate)))}
+    took = time.monotonic() - started
+    return {**SLOW_SWEEP, "replicates": replicates_lasting(seconds, took, SLOW_SWEEP["replicates"])}
 
 
 def hold_a_slot(

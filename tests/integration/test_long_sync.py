@@ -21,7 +21,7 @@ import grpc
 import httpx
 import pytest
 
-from tests.integration.stack import Stack, start_stack
+from tests.integration.stack import Stack, replicates_lasting, start_stack
 from zuhur.v1 import simulation_pb2, simulation_pb2_grpc
 
 NDJSON = {"accept": "application/x-ndjson"}
@@ -158,9 +158,23 @@ def _busy_reply(stack: Stack, replicates: int, seed: int) -> tuple[httpx.Respons
         return reply, time.perf_counter() - asked
 
 
+def _sweep_seconds(stack: Stack, replicates: int, seed: int) -> float:
+    """How long a sweep of ``replicates`` takes straight on the service, start to curve."""
+    with grpc.insecure_channel(f"127.0.0.1:{stack.ports['simulation']}") as channel:
+        started = time.perf_counter()
+        events = simulation_pb2_grpc.SimulationStub(channel).Sweep(
+            _sweep_request(replicates, seed), timeout=120
+        )
+        assert [e.WhichOneof("event") for e in events][-1] == "curve"
+        return time.perf_counter() - started
+
+
 def test_429_retry_after_follows_the_work_in_flight(tight: Stack) -> None:
+    """Sized to this machine: at a fixed 8 replicates a fast machine finished the sweep
+    between its 10 % progress event and the gateway request, which then got a slot (200)."""
+    first = replicates_lasting(1.5, _sweep_seconds(tight, 8, seed=7), 8, most=128)
     waits = []
-    for replicates in (8, 32):
+    for replicates in (first, 4 * first):
         reply, left = _busy_reply(tight, replicates, seed=replicates)
         assert reply.status_code == 429, reply.text
         assert reply.headers["content-type"].startswith("application/problem+json")
