@@ -23,13 +23,14 @@ RATE = 5  # per minute and client
 HEADER_TIMEOUT = 2.0  # seconds for a request's headers
 FIT = {"x": [1, 2, 4, 8, 16], "y": [10.0, 5.1, 2.4, 1.26, 0.62]}
 SAMPLE = {"model": "erdos_renyi", "n": 20000, "c": 2.0, "replicates": 4, "seed": 11}
-# Long enough to hold a slot (about 1-3 s on a 2-core machine; sweep_lasting scales it
-# where a test needs a known length, e.g. to tell a measured Retry-After from a fixed 1 s).
+# Long enough to hold a slot while two quick requests run (about 1 s on an idle 2-core
+# machine with the sim-0.3 kernel, 8 replicates took 0.6 s; sweep_lasting scales it where a
+# test needs a known length, e.g. to tell a measured Retry-After from a fixed 1 s).
 SLOW_SWEEP = {
     "model": "erdos_renyi",
     "n": 1000000,
     "grid": {"start": 0, "stop": 4, "points": 60},
-    "replicates": 8,
+    "replicates": 16,
     "seed": 5,
 }
 
