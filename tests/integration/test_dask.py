@@ -119,7 +119,10 @@ def test_dask_gives_the_bytes_of_one_process_and_runs_on_the_workers(
 
 def test_a_worker_killed_mid_sweep_changes_no_byte(cluster: tuple[Stack, Stack, Client]) -> None:
     local, remote, client = cluster
-    sweep = simulation_pb2.SweepRequest(model="erdos_renyi", n=100_000, replicates=32, seed=7)
+    # n = 10^6: a block lasts ~0.3 s, so the kill lands while the victim still runs what it
+    # was seen holding (at n = 10^5 a block took ~25 ms with the sim-0.3 kernel: it could
+    # finish between the poll and the kill, and then rightly not run again elsewhere)
+    sweep = simulation_pb2.SweepRequest(model="erdos_renyi", n=1_000_000, replicates=32, seed=7)
     sweep.grid.start, sweep.grid.stop, sweep.grid.points = 0.0, 4.0, 21
     expected = _sweep(local, sweep)
     before = len(_blocks(client))
