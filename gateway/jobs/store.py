@@ -146,8 +146,9 @@ class JobQueue(RedisQueue):
 
         async def write(pipe: Any) -> None:
             stored = self.deserialize(await pipe.get(job.id))
-            if stored is not None and (status is None or status == Status.ACTIVE):
-                if stored.status in (Status.ABORTING, Status.ABORTED):
+            if stored is not None:
+                aborted = stored.status in (Status.ABORTING, Status.ABORTED)
+                if aborted and status in (None, Status.ACTIVE):
                     job.status, job.error = stored.status, stored.error
                 elif status is None:
                     job.status = stored.status
